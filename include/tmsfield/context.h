@@ -1,0 +1,66 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ * context.h: the library context — errors, threads, version and build info.
+ */
+#ifndef TMSFIELD_CONTEXT_H
+#define TMSFIELD_CONTEXT_H
+
+#include <tmsfield/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Library version as "MAJOR.MINOR.PATCH" (run-time; compare with TMSF_VERSION_STRING). */
+TMSF_EXPORT const char *tmsf_version(void);
+
+/**
+ * How this copy of the library was built: a static string such as
+ * "openmp=yes hdf5=yes nifti=yes solvers=cg".
+ */
+TMSF_EXPORT const char *tmsf_build_info(void);
+
+/**
+ * Create a context.  Every object is created in a context; errors raised by
+ * calls on the object are recorded in it.  Use one context per thread.
+ * Fails only with TMSF_ERR_MEMORY or TMSF_ERR_ARGUMENT (ctx NULL).
+ */
+TMSF_EXPORT int tmsf_context_create(tmsf_context **ctx);
+
+/** Destroy a context (accepts NULL or a pointer to NULL; sets *ctx = NULL).
+ * Objects created in it must be destroyed first. */
+TMSF_EXPORT int tmsf_context_destroy(tmsf_context **ctx);
+
+/**
+ * Number of threads used inside calls made with this context's objects.
+ * 0 (the default) means OpenMP's default (OMP_NUM_THREADS or all cores).
+ * Results do not depend on the thread count beyond rounding; the FEM path is
+ * bitwise reproducible for any count.  A build without OpenMP accepts any
+ * value and runs serially.
+ */
+TMSF_EXPORT int tmsf_context_set_threads(tmsf_context *ctx, int num_threads);
+TMSF_EXPORT int tmsf_context_get_threads(const tmsf_context *ctx, int *num_threads);
+
+/**
+ * The message of the last failed call made with this context (empty string
+ * after a success that cleared it; never NULL for a valid context).  Input
+ * errors name the file, line or record and what was expected.  The pointer
+ * stays valid until the next call on the context or its objects.
+ */
+TMSF_EXPORT const char *tmsf_context_last_error(const tmsf_context *ctx);
+
+/** Status of the last failed call (TMSF_SUCCESS if none since clear). */
+TMSF_EXPORT int tmsf_context_last_status(const tmsf_context *ctx);
+
+/** Source location (library file, line, function) that raised the last
+ * error, for bug reports; any output pointer may be NULL. */
+TMSF_EXPORT int tmsf_context_last_error_origin(const tmsf_context *ctx, const char **file,
+                                               int *line, const char **function);
+
+/** Forget the last error. */
+TMSF_EXPORT int tmsf_context_clear_error(tmsf_context *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TMSFIELD_CONTEXT_H */

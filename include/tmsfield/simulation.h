@@ -1,0 +1,81 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ * simulation.h: the FEM problem for one head — set up once, solve per pose.
+ *
+ * Physics (quasi-static): E = -dA/dt - grad(phi) with
+ * div(sigma grad phi) = -div(sigma dA/dt) in the head and no normal current
+ * through its surface.  First-order (P1) tetrahedra; the right-hand side uses
+ * the element average of the nodal dA/dt; phi is fixed at one node.
+ *
+ *   tmsf_simulation_create(ctx, mesh, &sim);
+ *   tmsf_simulation_set_solver(sim, "cg");          // optional
+ *   tmsf_simulation_setup(sim);                      // assembly + solver setup
+ *   for each pose: tmsf_simulation_solve(sim, coil, pose, didt, &field);
+ */
+#ifndef TMSFIELD_SIMULATION_H
+#define TMSFIELD_SIMULATION_H
+
+#include <tmsfield/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Quantities a simulation reports (seconds are wall clock). */
+typedef enum tmsf_simulation_info {
+  TMSF_SIM_ASSEMBLY_SECONDS = 0,  /**< stiffness assembly (setup) */
+  TMSF_SIM_SETUP_SECONDS = 1,     /**< solver setup */
+  TMSF_SIM_PRIMARY_SECONDS = 2,   /**< last solve: dA/dt at the nodes */
+  TMSF_SIM_RHS_SECONDS = 3,       /**< last solve: right-hand side */
+  TMSF_SIM_SOLVE_SECONDS = 4,     /**< last solve: linear solve */
+  TMSF_SIM_FIELD_SECONDS = 5,     /**< last solve: E per element */
+  TMSF_SIM_ITERATIONS = 6,        /**< last solve: solver iterations */
+  TMSF_SIM_RESIDUAL = 7,          /**< last solve: relative residual */
+  TMSF_SIM_NODES_OUTSIDE_COIL_GRID = 8, /**< last solve: nodes outside a grid coil's samples */
+  TMSF_SIM_MATRIX_NONZEROS = 9,   /**< nonzeros of the assembled matrix */
+  TMSF_SIM_MEMORY_BYTES = 10,     /**< bytes held by the simulation (matrix, solver, buffers) */
+} tmsf_simulation_info;
+
+/** Create a simulation on a mesh (borrowed: it must outlive the simulation). */
+TMSF_EXPORT int tmsf_simulation_create(tmsf_context *ctx, const tmsf_mesh *mesh,
+                                       tmsf_simulation **sim);
+
+/** Destroy (accepts NULL; sets *sim = NULL). Fields it produced stay valid. */
+TMSF_EXPORT int tmsf_simulation_destroy(tmsf_simulation **sim);
+
+/** Choose the linear solver by name (see solver.h; default "cg").  Must be
+ * called before tmsf_simulation_setup. */
+TMSF_EXPORT int tmsf_simulation_set_solver(tmsf_simulation *sim, const char *name);
+
+/** Relative residual tolerance of the linear solve (default 1e-10). */
+TMSF_EXPORT int tmsf_simulation_set_tolerance(tmsf_simulation *sim, double rtol);
+
+/**
+ * Assemble the stiffness matrix with the mesh's current conductivities and
+ * set up the solver.  Every tetrahedron tag needs a conductivity (defaults or
+ * tmsf_mesh_set_conductivity); a missing one fails with TMSF_ERR_CONDUCTIVITY
+ * naming the tag and its element count.  Calling it again re-reads the
+ * conductivities.  Deterministic: the matrix is bitwise the same for any
+ * thread count.
+ */
+TMSF_EXPORT int tmsf_simulation_setup(tmsf_simulation *sim);
+
+/**
+ * Field of one coil pose.  head_from_coil_m is checked (tmsf_pose_check);
+ * didt_A_per_s is the rate of change of the coil current.  The previous
+ * solution of this simulation is the initial guess (scaled to the new dI/dt),
+ * so nearby poses converge faster.  *field is a new object owned by the
+ * caller.
+ */
+TMSF_EXPORT int tmsf_simulation_solve(tmsf_simulation *sim, const tmsf_coil *coil,
+                                      const double head_from_coil_m[16], double didt_A_per_s,
+                                      tmsf_field **field);
+
+/** Read a reported quantity (see tmsf_simulation_info). */
+TMSF_EXPORT int tmsf_simulation_get_info(const tmsf_simulation *sim, tmsf_simulation_info what,
+                                         double *value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TMSFIELD_SIMULATION_H */

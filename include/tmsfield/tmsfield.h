@@ -1,0 +1,21 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ * tmsfield.h: the whole public API of the tmsfield library.
+ *
+ * TMS electric fields by finite elements: read a head mesh and a coil, set the
+ * coil pose and dI/dt, and get E in the head.  See common.h for the
+ * conventions shared by every call (status codes, SI units, ownership, threads).
+ */
+#ifndef TMSFIELD_H
+#define TMSFIELD_H
+
+#include <tmsfield/common.h>
+#include <tmsfield/context.h>
+#include <tmsfield/mesh.h>
+#include <tmsfield/coil.h>
+#include <tmsfield/pose.h>
+#include <tmsfield/solver.h>
+#include <tmsfield/simulation.h>
+#include <tmsfield/field.h>
+
+#endif /* TMSFIELD_H */

@@ -1,0 +1,209 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ * tmsf-impl.h: private structures and helpers of the library (never installed).
+ */
+#ifndef TMSF_IMPL_H
+#define TMSF_IMPL_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <tmsfield/tmsfield.h>
+
+#if TMSF_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* Context and errors                                                        */
+/* ------------------------------------------------------------------------- */
+
+#define TMSF_MSG_LEN 1024
+
+struct tmsf_context {
+  int num_threads; /* 0: OpenMP default */
+  int status;
+  char message[TMSF_MSG_LEN];
+  const char *src_file;
+  int src_line;
+  const char *src_func;
+};
+
+/* Record an error in ctx (may be NULL) and return code. printf-style. */
+int tmsf_error_(tmsf_context *ctx, const char *file, int line, const char *func, int code,
+                const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+#define TMSF_ERROR(ctx, code, ...) tmsf_error_((ctx), __FILE__, __LINE__, __func__, (code), __VA_ARGS__)
+
+/* Propagate a non-zero status. */
+#define TMSF_CALL(expr)                                                                            \
+  do {                                                                                             \
+    int tmsf_ierr_ = (expr);                                                                       \
+    if (tmsf_ierr_) return tmsf_ierr_;                                                             \
+  } while (0)
+
+/* Threads to use for an OpenMP region of this context. */
+static inline int tmsf_threads(const tmsf_context *ctx) {
+#if TMSF_HAVE_OPENMP
+  if (ctx && ctx->num_threads > 0) return ctx->num_threads;
+  return omp_get_max_threads();
+#else
+  (void)ctx;
+  return 1;
+#endif
+}
+
+/* Allocation helpers: return NULL on overflow or failure. */
+void *tmsf_malloc_array(size_t count, size_t size);
+void *tmsf_calloc_array(size_t count, size_t size);
+char *tmsf_strdup(const char *s);
+
+/* Wall clock in seconds (monotonic). */
+double tmsf_wtime(void);
+
+/* Deterministic parallel sums: fixed blocks independent of the thread count. */
+#define TMSF_REDUCE_BLOCK 4096
+double tmsf_dot(const tmsf_context *ctx, int64_t n, const double *x, const double *y);
+
+/* ------------------------------------------------------------------------- */
+/* Mesh                                                                      */
+/* ------------------------------------------------------------------------- */
+
+typedef struct tmsf_cond_entry {
+  int32_t tag;
+  double sigma;
+} tmsf_cond_entry;
+
+typedef struct tmsf_locator tmsf_locator;
+
+struct tmsf_mesh {
+  tmsf_context *ctx;
+  int64_t num_nodes;
+  double *nodes;   /* 3*num_nodes, metres */
+  int64_t num_tets;
+  int32_t *tets;   /* 4*num_tets */
+  int32_t *tet_tags;
+  int64_t num_tris;
+  int32_t *tris;   /* 3*num_tris */
+  int32_t *tri_tags;
+  int num_tags;
+  int32_t *tags;   /* distinct tet tags, sorted */
+  int num_cond;
+  tmsf_cond_entry *cond; /* overrides */
+
+  /* Derived data, built on first use (mutable caches of a const mesh). */
+  int64_t *node_tet_ptr; /* CSR node -> tetrahedra, num_nodes + 1 */
+  int32_t *node_tet;     /* tetrahedra of each node, increasing */
+  int64_t scalp_num_nodes;
+  int32_t *scalp_nodes;
+  double *scalp_normals;
+  tmsf_locator *locator;
+};
+
+/* Point location (mesh.c): ensure the index exists, then locate one point
+ * (tet = -1 when outside; lam receives barycentric coordinates, may be NULL). */
+int tmsf_mesh_ensure_locator(const tmsf_mesh *mesh);
+int tmsf_mesh_locate_one(const tmsf_mesh *mesh, const double x[3], double lam[4], int64_t *tet);
+
+/* Build node->tet adjacency if missing. */
+int tmsf_mesh_build_adjacency(const tmsf_mesh *mesh);
+
+/* Geometry of one tetrahedron: volume (signed, m^3) and gradients of the four
+ * barycentric shape functions (grad[4][3], 1/m). */
+double tmsf_tet_geometry(const double *nodes, const int32_t *tet, double grad[4][3]);
+double tmsf_tet_signed_volume(const double *nodes, const int32_t *tet);
+
+/* Validate and take ownership of arrays (used by readers and create). On
+ * failure the arrays are freed.  origin names the source for messages. */
+int tmsf_mesh_from_owned(tmsf_context *ctx, const char *origin, int64_t num_nodes, double *nodes,
+                         int64_t num_tets, int32_t *tets, int32_t *tet_tags, int64_t num_tris,
+                         int32_t *tris, int32_t *tri_tags, const int64_t *tet_records,
+                         tmsf_mesh **out);
+
+/* Conductivity per tetrahedron; errors on a tag without one. */
+int tmsf_mesh_tet_conductivities(const tmsf_mesh *mesh, double *sigma);
+
+/* Face -> tet adjacency helpers (used by writer and scalp). For each triangle,
+ * the tetrahedron on its tissue side (tag - 1000) or any adjacent one, -1 if none. */
+int tmsf_mesh_triangle_tets(const tmsf_mesh *mesh, int32_t *tri_tet);
+
+/* Gmsh reader/writer (lib/io-msh.c). */
+int tmsf_msh_read(tmsf_context *ctx, const char *path, tmsf_mesh **mesh);
+int tmsf_msh_read_buffer(tmsf_context *ctx, const char *origin, const unsigned char *data,
+                         size_t size, tmsf_mesh **mesh);
+int tmsf_msh_write(const tmsf_mesh *mesh, const tmsf_field *field, const char *path);
+
+/* ------------------------------------------------------------------------- */
+/* Coils                                                                     */
+/* ------------------------------------------------------------------------- */
+
+struct tmsf_coil {
+  tmsf_context *ctx;
+  tmsf_coil_kind kind;
+  char *name;
+  int num_keys;
+  char **keys;
+  char **values;
+  double didt_max; /* A/s, NAN when unknown */
+  /* dipoles (coil frame) */
+  int64_t num_dipoles;
+  double *pos; /* 3*n, m */
+  double *mom; /* 3*n, A m^2 per A */
+  /* grid (coil frame) */
+  int64_t dims[3];
+  float *grid;       /* 3 * nx*ny*nz, component slowest */
+  double origin[3];  /* coil-frame position of index (0,0,0), m */
+  double spacing[3]; /* m */
+};
+
+int tmsf_coil_alloc(tmsf_context *ctx, tmsf_coil **coil);
+int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data, size_t size,
+                         tmsf_coil **coil);
+int tmsf_ccd_read(tmsf_context *ctx, const char *path, tmsf_coil **coil);
+int tmsf_nifti_coil_read(tmsf_context *ctx, const char *path, tmsf_coil **coil);
+
+/* ------------------------------------------------------------------------- */
+/* Files                                                                     */
+/* ------------------------------------------------------------------------- */
+
+/* Read a whole file into memory (NUL-terminated). */
+int tmsf_file_read_all(tmsf_context *ctx, const char *path, unsigned char **data, size_t *size);
+
+/* ------------------------------------------------------------------------- */
+/* Field                                                                     */
+/* ------------------------------------------------------------------------- */
+
+struct tmsf_field {
+  tmsf_context *ctx;
+  const tmsf_mesh *mesh;
+  double didt;
+  double *E;     /* 3*num_tets */
+  double *phi;   /* num_nodes */
+  double *sigma; /* num_tets */
+  /* recovered nodal fields per tag, built on demand by sampling */
+  int num_recovered;
+  int32_t *recovered_tags;
+  double **recovered;
+};
+
+int tmsf_field_alloc(tmsf_context *ctx, const tmsf_mesh *mesh, tmsf_field **field);
+
+/* ------------------------------------------------------------------------- */
+/* Pose                                                                      */
+/* ------------------------------------------------------------------------- */
+
+/* Apply pose: head = R * coil + t. */
+static inline void tmsf_pose_apply_point(const double P[16], const double c[3], double h[3]) {
+  for (int i = 0; i < 3; i++) h[i] = P[4 * i] * c[0] + P[4 * i + 1] * c[1] + P[4 * i + 2] * c[2] + P[4 * i + 3];
+}
+static inline void tmsf_pose_apply_vector(const double P[16], const double c[3], double h[3]) {
+  for (int i = 0; i < 3; i++) h[i] = P[4 * i] * c[0] + P[4 * i + 1] * c[1] + P[4 * i + 2] * c[2];
+}
+
+#endif /* TMSF_IMPL_H */
