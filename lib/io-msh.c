@@ -886,8 +886,15 @@ int tmsf_msh_write(const tmsf_mesh *mesh, const tmsf_field *field, const char *p
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 16);
   if (!tmp) return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "out of memory");
-  snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(tmp);
+  /* A fresh name beside the target, created with O_EXCL so the umask applies. */
+  int fd = -1;
+  static unsigned counter = 0;
+  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+    unsigned r = (unsigned)getpid() * 2654435761u ^ (unsigned)(tmsf_wtime() * 1e9) ^ (counter++ * 40503u);
+    snprintf(tmp, plen + 16, "%s.tmp.%06x", path, r & 0xffffffu);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
   if (fd < 0) {
     int e = errno;
     free(tmp);

@@ -1,0 +1,360 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ * tmsfield: the command-line front end of the library (public API only).
+ *
+ * Exit codes: 0 success, 1 a library error (message on stderr), 2 a usage
+ * error (bad or missing option).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <tmsfield/tmsfield.h>
+
+#define EXIT_LIB 1
+#define EXIT_USAGE 2
+
+static const char *prog = "tmsfield";
+
+static void usage_main(FILE *f) {
+  fprintf(f,
+          "usage: %s <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  simulate   E-field of one coil pose on a head mesh\n"
+          "  version    library version and build features\n"
+          "\n"
+          "Run '%s <command> --help' for the options of a command.\n",
+          prog, prog);
+}
+
+static void usage_simulate(FILE *f) {
+  fprintf(f,
+          "usage: %s simulate --mesh FILE.msh --coil FILE\n"
+          "         (--pose 16 NUMBERS | --centre X,Y,Z --ydir X,Y,Z [--distance MM])\n"
+          "         (--didt A_PER_S | --mso PERCENT) --out FILE.msh [options]\n"
+          "\n"
+          "Computes the electric field induced by a TMS coil in a head mesh (P1 FEM)\n"
+          "and writes the mesh with element data E, magnE, J, magnJ (Gmsh 2.2 binary,\n"
+          "readable by Gmsh and SimNIBS).\n"
+          "\n"
+          "  --mesh FILE        Gmsh mesh (2.2 or 4.1, ASCII or binary), millimetres\n"
+          "  --coil FILE        SimNIBS .ccd dipole coil or A-field NIfTI (.nii, .nii.gz)\n"
+          "  --pose M11,...,M44 head-from-coil 4x4 matrix, row-major, translation in mm\n"
+          "                     (SimNIBS matsimnibs); 16 numbers, comma or space separated\n"
+          "  --centre X,Y,Z     coil centre in mm, snapped to the nearest scalp node\n"
+          "  --ydir X,Y,Z       coil y direction (the handle points along -y)\n"
+          "  --distance MM      coil-to-scalp distance along the scalp normal (default 4)\n"
+          "  --didt A_PER_S     rate of change of the coil current in A/s (1e6 = 1 A/us)\n"
+          "  --mso PERCENT      stimulator output in %% of maximum; needs the coil's dIdtmax\n"
+          "  --out FILE.msh     output mesh with the field (written only on success)\n"
+          "  --sigma TAG=S_PER_M  override a tissue conductivity (repeatable)\n"
+          "  --solver NAME      linear solver (default cg)\n"
+          "  --tolerance RTOL   relative residual of the linear solve (default 1e-10)\n"
+          "  --threads N        threads (default: all cores)\n"
+          "  --quiet            print nothing but errors\n"
+          "\n"
+          "example:\n"
+          "  %s simulate --mesh data/spheres/sphere3.msh \\\n"
+          "      --coil data/coils/Magstim_70mm_Fig8.ccd --centre 0,0,95 --ydir 0,1,0 \\\n"
+          "      --distance 4 --didt 1e6 --out sphere3_E.msh\n",
+          prog, prog);
+}
+
+static int fail_usage(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: ", prog);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n(see '%s simulate --help')\n", prog);
+  va_end(ap);
+  return EXIT_USAGE;
+}
+
+static int fail_lib(tmsf_context *ctx, int status) {
+  const char *msg = ctx ? tmsf_context_last_error(ctx) : "";
+  fprintf(stderr, "%s: error: %s\n", prog, msg && *msg ? msg : tmsf_status_string(status));
+  return EXIT_LIB;
+}
+
+/* Parse a list of n numbers separated by commas (or given as one string). */
+static int parse_vec(const char *s, double *v, int n) {
+  const char *p = s;
+  for (int i = 0; i < n; i++) {
+    char *end;
+    errno = 0;
+    v[i] = strtod(p, &end);
+    if (end == p || errno || !isfinite(v[i])) return 0;
+    p = end;
+    while (*p == ' ') p++;
+    if (i < n - 1) {
+      if (*p != ',') return 0;
+      p++;
+    }
+  }
+  while (*p == ' ') p++;
+  return *p == '\0';
+}
+
+static int parse_double(const char *s, double *v) {
+  char *end;
+  errno = 0;
+  *v = strtod(s, &end);
+  return end != s && *end == '\0' && !errno && isfinite(*v);
+}
+
+typedef struct sim_opts {
+  const char *mesh, *coil, *out, *solver;
+  int have_pose, have_centre, have_ydir, have_didt, have_mso, quiet;
+  double pose_mm[16], centre_mm[3], ydir[3], distance_mm, didt, mso, tolerance;
+  int threads;
+  int num_sigma;
+  int sigma_tag[64];
+  double sigma_val[64];
+} sim_opts;
+
+static int parse_simulate(int argc, char **argv, sim_opts *o) {
+  memset(o, 0, sizeof(*o));
+  o->distance_mm = 4.0;
+  o->tolerance = 1e-10;
+  o->threads = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE()                                                                               \
+  do {                                                                                             \
+    if (!val) return fail_usage("option %s needs a value", a);                                     \
+    i++;                                                                                           \
+  } while (0)
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage_simulate(stdout);
+      exit(0);
+    } else if (!strcmp(a, "--mesh")) {
+      NEED_VALUE();
+      o->mesh = val;
+    } else if (!strcmp(a, "--coil")) {
+      NEED_VALUE();
+      o->coil = val;
+    } else if (!strcmp(a, "--out")) {
+      NEED_VALUE();
+      o->out = val;
+    } else if (!strcmp(a, "--solver")) {
+      NEED_VALUE();
+      o->solver = val;
+    } else if (!strcmp(a, "--pose")) {
+      NEED_VALUE();
+      if (strchr(val, ',')) {
+        if (!parse_vec(val, o->pose_mm, 16))
+          return fail_usage("--pose expects 16 comma-separated numbers, got '%s'", val);
+      } else {
+        for (int k = 0; k < 16; k++) {
+          if (i + k >= argc || !parse_double(argv[i + k], &o->pose_mm[k]))
+            return fail_usage("--pose expects 16 numbers; number %d is %s", k + 1,
+                              i + k < argc ? argv[i + k] : "missing");
+        }
+        i += 15;
+      }
+      o->have_pose = 1;
+    } else if (!strcmp(a, "--centre") || !strcmp(a, "--center")) {
+      NEED_VALUE();
+      if (!parse_vec(val, o->centre_mm, 3)) return fail_usage("%s expects X,Y,Z in mm, got '%s'", a, val);
+      o->have_centre = 1;
+    } else if (!strcmp(a, "--ydir")) {
+      NEED_VALUE();
+      if (!parse_vec(val, o->ydir, 3)) return fail_usage("--ydir expects X,Y,Z, got '%s'", val);
+      o->have_ydir = 1;
+    } else if (!strcmp(a, "--distance")) {
+      NEED_VALUE();
+      if (!parse_double(val, &o->distance_mm)) return fail_usage("--distance expects mm, got '%s'", val);
+    } else if (!strcmp(a, "--didt")) {
+      NEED_VALUE();
+      if (!parse_double(val, &o->didt)) return fail_usage("--didt expects A/s, got '%s'", val);
+      o->have_didt = 1;
+    } else if (!strcmp(a, "--mso")) {
+      NEED_VALUE();
+      if (!parse_double(val, &o->mso)) return fail_usage("--mso expects a percentage, got '%s'", val);
+      o->have_mso = 1;
+    } else if (!strcmp(a, "--tolerance")) {
+      NEED_VALUE();
+      if (!parse_double(val, &o->tolerance)) return fail_usage("--tolerance expects a number, got '%s'", val);
+    } else if (!strcmp(a, "--threads")) {
+      NEED_VALUE();
+      double t;
+      if (!parse_double(val, &t) || t < 0 || t != floor(t) || t > 4096)
+        return fail_usage("--threads expects a whole number >= 0, got '%s'", val);
+      o->threads = (int)t;
+    } else if (!strcmp(a, "--sigma")) {
+      NEED_VALUE();
+      const char *eq = strchr(val, '=');
+      char *end;
+      long tag = eq ? strtol(val, &end, 10) : 0;
+      double s;
+      if (!eq || end != eq || !parse_double(eq + 1, &s))
+        return fail_usage("--sigma expects TAG=S_PER_M (e.g. 3=1.654), got '%s'", val);
+      if (o->num_sigma == 64) return fail_usage("at most 64 --sigma options");
+      o->sigma_tag[o->num_sigma] = (int)tag;
+      o->sigma_val[o->num_sigma] = s;
+      o->num_sigma++;
+    } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+      o->quiet = 1;
+    } else {
+      return fail_usage("unknown option '%s'", a);
+    }
+#undef NEED_VALUE
+  }
+  if (!o->mesh) return fail_usage("--mesh FILE is required");
+  if (!o->coil) return fail_usage("--coil FILE is required");
+  if (!o->out) return fail_usage("--out FILE.msh is required");
+  if (o->have_pose == o->have_centre)
+    return fail_usage("give the coil pose either as --pose (16 numbers) or as --centre with --ydir");
+  if (o->have_centre && !o->have_ydir) return fail_usage("--centre needs --ydir");
+  if (o->have_pose && o->have_ydir) return fail_usage("--ydir goes with --centre, not with --pose");
+  if (o->have_didt == o->have_mso) return fail_usage("give exactly one of --didt A_PER_S or --mso PERCENT");
+  if (o->have_mso && !(o->mso > 0.0 && o->mso <= 100.0))
+    return fail_usage("--mso must be in (0, 100] %%, got %g", o->mso);
+  return 0;
+}
+
+static const char *tissue_name(int tag) {
+  static const char *names[] = {"", "WM", "GM", "CSF", "bone", "scalp", "eyes", "compact bone",
+                                "spongy bone", "blood", "muscle"};
+  return tag >= 1 && tag <= 10 ? names[tag] : "";
+}
+
+static int cmd_simulate(int argc, char **argv) {
+  sim_opts o;
+  int rc = parse_simulate(argc, argv, &o);
+  if (rc) return rc;
+  tmsf_context *ctx = NULL;
+  tmsf_mesh *mesh = NULL;
+  tmsf_coil *coil = NULL;
+  tmsf_simulation *sim = NULL;
+  tmsf_field *field = NULL;
+  int ierr;
+  double t_read, t_coil;
+  if ((ierr = tmsf_context_create(&ctx))) return fail_lib(NULL, ierr);
+  if ((ierr = tmsf_context_set_threads(ctx, o.threads))) goto lib_error;
+  struct timespec ts0, ts1;
+  clock_gettime(CLOCK_MONOTONIC, &ts0);
+  if ((ierr = tmsf_mesh_read(ctx, o.mesh, &mesh))) goto lib_error;
+  clock_gettime(CLOCK_MONOTONIC, &ts1);
+  t_read = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
+  for (int i = 0; i < o.num_sigma; i++)
+    if ((ierr = tmsf_mesh_set_conductivity(mesh, o.sigma_tag[i], o.sigma_val[i]))) goto lib_error;
+  clock_gettime(CLOCK_MONOTONIC, &ts0);
+  if ((ierr = tmsf_coil_read(ctx, o.coil, &coil))) goto lib_error;
+  clock_gettime(CLOCK_MONOTONIC, &ts1);
+  t_coil = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
+  double didt = o.didt;
+  if (o.have_mso) {
+    double dmax;
+    if ((ierr = tmsf_coil_get_didt_max(coil, &dmax))) {
+      fprintf(stderr, "%s: error: %s: --mso needs the coil's dIdtmax, which %s does not give; use --didt A_PER_S\n",
+              prog, o.coil, o.coil);
+      tmsf_coil_destroy(&coil);
+      tmsf_mesh_destroy(&mesh);
+      tmsf_context_destroy(&ctx);
+      return EXIT_LIB;
+    }
+    didt = o.mso / 100.0 * dmax;
+  }
+  double P[16];
+  if (o.have_pose) {
+    tmsf_pose_from_mm(o.pose_mm, P);
+  } else {
+    double c[3] = {o.centre_mm[0] * 1e-3, o.centre_mm[1] * 1e-3, o.centre_mm[2] * 1e-3};
+    if ((ierr = tmsf_pose_from_centre(mesh, c, o.ydir, o.distance_mm * 1e-3, P))) goto lib_error;
+  }
+  if ((ierr = tmsf_pose_check(ctx, P))) goto lib_error;
+  if ((ierr = tmsf_simulation_create(ctx, mesh, &sim))) goto lib_error;
+  if (o.solver && (ierr = tmsf_simulation_set_solver(sim, o.solver))) goto lib_error;
+  if ((ierr = tmsf_simulation_set_tolerance(sim, o.tolerance))) goto lib_error;
+  if ((ierr = tmsf_simulation_setup(sim))) goto lib_error;
+  if ((ierr = tmsf_simulation_solve(sim, coil, P, didt, &field))) goto lib_error;
+  clock_gettime(CLOCK_MONOTONIC, &ts0);
+  if ((ierr = tmsf_mesh_write(mesh, field, o.out))) goto lib_error;
+  clock_gettime(CLOCK_MONOTONIC, &ts1);
+  double t_write = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
+  if (!o.quiet) {
+    int64_t nn, ne, nt;
+    tmsf_mesh_get_sizes(mesh, &nn, &ne, &nt);
+    const char *cname;
+    tmsf_coil_get_name(coil, &cname);
+    int threads;
+    tmsf_context_get_threads(ctx, &threads);
+    double info[11];
+    for (int k = 0; k <= 10; k++) tmsf_simulation_get_info(sim, (tmsf_simulation_info)k, &info[k]);
+    printf("mesh      %s: %lld nodes, %lld tetrahedra, %lld triangles\n", o.mesh, (long long)nn,
+           (long long)ne, (long long)nt);
+    printf("coil      %s (%s)\n", cname, o.coil);
+    double Pmm[16];
+    tmsf_pose_to_mm(P, Pmm);
+    printf("pose      centre (%.2f, %.2f, %.2f) mm, z (%.3f, %.3f, %.3f), y (%.3f, %.3f, %.3f)\n",
+           Pmm[3], Pmm[7], Pmm[11], Pmm[2], Pmm[6], Pmm[10], Pmm[1], Pmm[5], Pmm[9]);
+    if (o.have_mso)
+      printf("dI/dt     %.2f A/us (%.1f %% MSO)\n", didt * 1e-6, o.mso);
+    else
+      printf("dI/dt     %.2f A/us\n", didt * 1e-6);
+    printf("threads   %d\n", threads);
+    printf("time      read %.3f s, coil %.3f s, assembly %.3f s, solver setup %.3f s,\n"
+           "          primary field %.3f s, rhs %.3f s, solve %.3f s (%g iterations), "
+           "fields %.3f s, write %.3f s\n",
+           t_read, t_coil, info[TMSF_SIM_ASSEMBLY_SECONDS], info[TMSF_SIM_SETUP_SECONDS],
+           info[TMSF_SIM_PRIMARY_SECONDS], info[TMSF_SIM_RHS_SECONDS], info[TMSF_SIM_SOLVE_SECONDS],
+           info[TMSF_SIM_ITERATIONS], info[TMSF_SIM_FIELD_SECONDS], t_write);
+    if (info[TMSF_SIM_NODES_OUTSIDE_COIL_GRID] > 0)
+      printf("warning   %g mesh nodes lie outside the coil's A-field grid (field taken as 0 there)\n",
+             info[TMSF_SIM_NODES_OUTSIDE_COIL_GRID]);
+    int ntags;
+    const int32_t *tags;
+    tmsf_mesh_get_tags(mesh, &ntags, &tags);
+    const double pct[5] = {50.0, 95.0, 99.0, 99.9, 100.0};
+    printf("|E| V/m   %-6s %-13s %9s %9s %9s %9s %9s\n", "tag", "tissue", "median", "p95", "p99",
+           "p99.9", "max");
+    for (int t = 0; t < ntags; t++) {
+      double v[5];
+      if ((ierr = tmsf_field_magnE_percentiles(field, tags[t], 5, pct, v))) goto lib_error;
+      printf("          %-6d %-13s %9.2f %9.2f %9.2f %9.2f %9.2f\n", tags[t], tissue_name(tags[t]),
+             v[0], v[1], v[2], v[3], v[4]);
+    }
+    printf("output    %s\n", o.out);
+  }
+  tmsf_field_destroy(&field);
+  tmsf_simulation_destroy(&sim);
+  tmsf_coil_destroy(&coil);
+  tmsf_mesh_destroy(&mesh);
+  tmsf_context_destroy(&ctx);
+  return 0;
+lib_error:
+  rc = fail_lib(ctx, ierr);
+  tmsf_field_destroy(&field);
+  tmsf_simulation_destroy(&sim);
+  tmsf_coil_destroy(&coil);
+  tmsf_mesh_destroy(&mesh);
+  tmsf_context_destroy(&ctx);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage_main(stderr);
+    return EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    usage_main(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+    printf("tmsfield %s (%s)\n", tmsf_version(), tmsf_build_info());
+    return 0;
+  }
+  if (!strcmp(cmd, "simulate")) return cmd_simulate(argc - 2, argv + 2);
+  fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
+  usage_main(stderr);
+  return EXIT_USAGE;
+}
