@@ -275,7 +275,8 @@ int tmsf_field_magnE_percentiles(const tmsf_field *field, int32_t tag, int num_p
   }
   gsl_sort2(val, 1, w, 1, (size_t)n);
   for (int j = 0; j < num_pct; j++) {
-    double target = pct[j] / 100.0 * total, cum = 0.0;
+    /* relative slack so that exact fractions (equal volumes) are not lost to rounding */
+    double target = pct[j] / 100.0 * total * (1.0 - 1e-12), cum = 0.0;
     int64_t i = 0;
     for (; i < n - 1; i++) {
       cum += w[i];
