@@ -196,7 +196,7 @@ int tmsf_coil_get_header(const tmsf_coil *coil, const char *key, const char **va
  * The inner loop runs over dipoles with a SIMD reduction; the outer loop over
  * points is threaded, so each point's sum has a fixed order. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("avx2,fma", "default")))
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
 static void dipole_sum(int64_t n, const double *restrict pts, int64_t nd,
                        const double *restrict dx, const double *restrict dy,

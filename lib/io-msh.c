@@ -82,11 +82,26 @@ static size_t token(reader *r, char *buf, size_t cap) {
   return n;
 }
 
+/* A token for a message: at most 40 bytes, quoted, bytes outside printable
+ * ASCII (binary data read as text) written as \xHH.  tok holds at least
+ * min(n, 40) bytes; out should hold TOKEN_DESC_LEN bytes. */
+#define TOKEN_DESC_LEN 176
 static void describe_token(const char *tok, size_t n, char *out, size_t cap) {
-  if (n == 0)
+  if (n == 0) {
     snprintf(out, cap, "end of file");
-  else
-    snprintf(out, cap, "'%.40s%s'", tok, n > 40 ? "..." : "");
+    return;
+  }
+  char s[4 * 40 + 1];
+  size_t k = 0;
+  for (size_t i = 0; i < n && i < 40; i++) {
+    unsigned char c = (unsigned char)tok[i];
+    if (c >= 0x20 && c < 0x7f)
+      s[k++] = (char)c;
+    else
+      k += (size_t)snprintf(s + k, sizeof(s) - k, "\\x%02x", c);
+  }
+  s[k] = '\0';
+  snprintf(out, cap, "'%s%s'", s, n > 40 ? "..." : "");
 }
 
 static int read_i64(reader *r, int64_t *v, const char *what) {
@@ -96,7 +111,7 @@ static int read_i64(reader *r, int64_t *v, const char *what) {
   errno = 0;
   long long x = n && n < sizeof(tok) ? strtoll(tok, &endp, 10) : 0;
   if (!n || n >= sizeof(tok) || *endp != '\0' || errno) {
-    char d[64];
+    char d[TOKEN_DESC_LEN];
     describe_token(tok, n, d, sizeof(d));
     return MSH_FAIL(r, "expected an integer (%s), found %s", what, d);
   }
@@ -110,7 +125,7 @@ static int read_f64(reader *r, double *v, const char *what) {
   char *endp = NULL;
   double x = n && n < sizeof(tok) ? strtod(tok, &endp) : 0.0;
   if (!n || n >= sizeof(tok) || *endp != '\0') {
-    char d[64];
+    char d[TOKEN_DESC_LEN];
     describe_token(tok, n, d, sizeof(d));
     return MSH_FAIL(r, "expected a number (%s), found %s", what, d);
   }
@@ -122,7 +137,7 @@ static int expect_keyword(reader *r, const char *kw) {
   char tok[64];
   size_t n = token(r, tok, sizeof(tok));
   if (n >= sizeof(tok) || strcmp(tok, kw) != 0) {
-    char d[64];
+    char d[TOKEN_DESC_LEN];
     describe_token(tok, n, d, sizeof(d));
     return MSH_FAIL(r, "expected %s, found %s", kw, d);
   }
@@ -306,6 +321,7 @@ typedef struct elems {
   int64_t *tet_rec; /* element id in the file */
   int64_t *tri_ids;
   int32_t *tri_tag;
+  int64_t *tri_rec;
 } elems;
 
 static void elems_free(elems *e) {
@@ -314,6 +330,7 @@ static void elems_free(elems *e) {
   free(e->tet_rec);
   free(e->tri_ids);
   free(e->tri_tag);
+  free(e->tri_rec);
 }
 
 static int elems_reserve(reader *r, elems *e, int64_t ntet, int64_t ntri) {
@@ -336,7 +353,9 @@ static int elems_reserve(reader *r, elems *e, int64_t ntet, int64_t ntri) {
     if (a) e->tri_ids = a;
     int32_t *b = realloc(e->tri_tag, (size_t)cap * sizeof(int32_t));
     if (b) e->tri_tag = b;
-    if (!a || !b) return TMSF_ERROR(r->ctx, TMSF_ERR_MEMORY, "%s: out of memory", r->origin);
+    int64_t *c = realloc(e->tri_rec, (size_t)cap * sizeof(int64_t));
+    if (c) e->tri_rec = c;
+    if (!a || !b || !c) return TMSF_ERROR(r->ctx, TMSF_ERR_MEMORY, "%s: out of memory", r->origin);
     e->captri = cap;
   }
   return TMSF_SUCCESS;
@@ -354,9 +373,76 @@ static int add_element(reader *r, elems *e, int64_t type, int64_t id, int64_t ta
     TMSF_CALL(elems_reserve(r, e, 0, 1));
     memcpy(e->tri_ids + 3 * e->ntri, nodes, 3 * sizeof(int64_t));
     e->tri_tag[e->ntri] = (int32_t)tag;
+    e->tri_rec[e->ntri] = id;
     e->ntri++;
   }
   return TMSF_SUCCESS;
+}
+
+/*
+ * Nodes and elements are numbered in increasing order of their file ids, not
+ * in file order: Gmsh 4.1 files list them by entity, so the same mesh in 2.2
+ * and 4.1 would otherwise read with different numberings, and a mesh read
+ * from 4.1 would be written (ids = index + 1) with ids that no longer match
+ * its source file.
+ */
+
+/* Renumber the node map in increasing id order; rank[i] receives the new
+ * index of the i-th node record of the file. */
+static void node_map_rank(node_map *m, int32_t *rank) {
+  int32_t k = 0;
+  if (m->dense) {
+    for (int64_t s = 0; m->n && s <= m->max_id - m->min_id; s++)
+      if (m->direct[s] >= 0) {
+        rank[m->direct[s]] = k;
+        m->direct[s] = k++;
+      }
+  } else {
+    for (int64_t s = 0; s < m->n; s++) {
+      rank[m->sorted_idx[s]] = (int32_t)s;
+      m->sorted_idx[s] = (int32_t)s;
+    }
+  }
+}
+
+static int cmp_pair_stable(const void *a, const void *b) {
+  const id_pair *x = a, *y = b;
+  if (x->id != y->id) return (x->id > y->id) - (x->id < y->id);
+  return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Reorder n records of the given sizes (arrays a[j] of size[j] bytes per
+ * record, NULL-terminated) by increasing id; ties keep file order. */
+static int sort_by_id(reader *r, const int64_t *ids, int64_t n, void **a, const size_t *size) {
+  int64_t i = 1;
+  while (i < n && ids[i - 1] <= ids[i]) i++;
+  if (i >= n) return TMSF_SUCCESS; /* already in id order */
+  if (n > INT32_MAX) return MSH_FAIL(r, "%lld elements exceed the limit of %d", (long long)n, INT32_MAX);
+  id_pair *p = tmsf_malloc_array((size_t)n, sizeof(id_pair));
+  if (!p) return TMSF_ERROR(r->ctx, TMSF_ERR_MEMORY, "%s: out of memory", r->origin);
+  for (int64_t k = 0; k < n; k++) p[k].id = ids[k], p[k].idx = (int32_t)k;
+  qsort(p, (size_t)n, sizeof(id_pair), cmp_pair_stable);
+  for (int j = 0; a[j]; j++) {
+    unsigned char *src = a[j], *t = tmsf_malloc_array((size_t)n, size[j]);
+    if (!t) {
+      free(p);
+      return TMSF_ERROR(r->ctx, TMSF_ERR_MEMORY, "%s: out of memory", r->origin);
+    }
+    for (int64_t k = 0; k < n; k++) memcpy(t + (size_t)k * size[j], src + (size_t)p[k].idx * size[j], size[j]);
+    memcpy(src, t, (size_t)n * size[j]);
+    free(t);
+  }
+  free(p);
+  return TMSF_SUCCESS;
+}
+
+static int sort_elements_by_id(reader *r, elems *e) {
+  void *tet[4] = {e->tet_ids, e->tet_tag, e->tet_rec, NULL};
+  const size_t tet_size[3] = {4 * sizeof(int64_t), sizeof(int32_t), sizeof(int64_t)};
+  void *tri[4] = {e->tri_ids, e->tri_tag, e->tri_rec, NULL};
+  const size_t tri_size[3] = {3 * sizeof(int64_t), sizeof(int32_t), sizeof(int64_t)};
+  TMSF_CALL(sort_by_id(r, e->tet_rec, e->ntet, tet, tet_size));
+  return sort_by_id(r, e->tri_rec, e->ntri, tri, tri_size);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -737,13 +823,15 @@ int tmsf_msh_read_buffer(tmsf_context *ctx, const char *origin, const unsigned c
     char name[64];
     size_t n = token(&r, name, sizeof(name));
     if (name[0] != '$' || n >= sizeof(name)) {
-      char d[64];
+      char d[TOKEN_DESC_LEN];
       describe_token(name, n, d, sizeof(d));
       ierr = MSH_FAIL(&r, "expected a section such as $MeshFormat, found %s", d);
       goto done;
     }
     if (!have_format && strcmp(name, "$MeshFormat") != 0) {
-      ierr = MSH_FAIL(&r, "expected $MeshFormat as the first section, found '%s'", name);
+      char d[TOKEN_DESC_LEN];
+      describe_token(name, n, d, sizeof(d));
+      ierr = MSH_FAIL(&r, "expected $MeshFormat as the first section, found %s", d);
       goto done;
     }
     if (strcmp(name, "$MeshFormat") == 0) {
@@ -784,16 +872,24 @@ int tmsf_msh_read_buffer(tmsf_context *ctx, const char *origin, const unsigned c
   }
   ierr = node_map_build(&r, &map, na.ids, na.n);
   if (ierr) goto done;
+  ierr = sort_elements_by_id(&r, &el);
+  if (ierr) goto done;
   {
     double *nodes = tmsf_malloc_array((size_t)na.n * 3, sizeof(double));
     int32_t *tets = tmsf_malloc_array((size_t)el.ntet * 4, sizeof(int32_t));
     int32_t *tris = tmsf_malloc_array((size_t)el.ntri * 3, sizeof(int32_t));
-    if (!nodes || !tets || !tris) {
-      free(nodes), free(tets), free(tris);
+    int32_t *rank = tmsf_malloc_array((size_t)na.n, sizeof(int32_t));
+    if (!nodes || !tets || !tris || !rank) {
+      free(nodes), free(tets), free(tris), free(rank);
       ierr = TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory", origin);
       goto done;
     }
-    for (int64_t i = 0; i < 3 * na.n; i++) nodes[i] = na.xyz[i] * 1e-3; /* mm -> m */
+    node_map_rank(&map, rank);
+    /* mm -> m by a correctly rounded division, which tmsf_msh_write inverts
+     * exactly: read, write, read gives bitwise the same coordinates. */
+    for (int64_t i = 0; i < na.n; i++)
+      for (int c = 0; c < 3; c++) nodes[3 * (int64_t)rank[i] + c] = na.xyz[3 * i + c] / 1e3;
+    free(rank);
     for (int64_t e = 0; e < el.ntet; e++)
       for (int k = 0; k < 4; k++) {
         int32_t idx = node_map_get(&map, el.tet_ids[4 * e + k]);
@@ -814,7 +910,7 @@ int tmsf_msh_read_buffer(tmsf_context *ctx, const char *origin, const unsigned c
           ierr = TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
                             "%s: section $Elements: triangle %lld refers to node %lld, which is "
                             "not in $Nodes",
-                            origin, (long long)e + 1, (long long)el.tri_ids[3 * e + k]);
+                            origin, (long long)el.tri_rec[e], (long long)el.tri_ids[3 * e + k]);
           free(nodes), free(tets), free(tris);
           goto done;
         }
@@ -874,6 +970,14 @@ static void w_bytes(writer *w, const void *p, size_t n) {
 
 static void w_str(writer *w, const char *s) { w_bytes(w, s, strlen(s)); }
 
+/* m -> mm such that the reader's division gives back exactly m. */
+static double m_to_mm(double m) {
+  double x = m * 1e3;
+  if (x / 1e3 == m || !isfinite(x)) return x;
+  double up = nextafter(x, INFINITY), down = nextafter(x, -INFINITY);
+  return up / 1e3 == m ? up : down / 1e3 == m ? down : x;
+}
+
 static void w_data_header(writer *w, const char *name, int ncomp, int64_t count) {
   char buf[256];
   snprintf(buf, sizeof(buf), "$ElementData\n1\n\"%s\"\n1\n0.0\n3\n0\n%d\n%lld\n", name, ncomp,
@@ -919,7 +1023,8 @@ int tmsf_msh_write(const tmsf_mesh *mesh, const tmsf_field *field, const char *p
   w_str(&w, buf);
   for (int64_t i = 0; i < nn; i++) {
     int32_t id = (int32_t)(i + 1);
-    double x[3] = {mesh->nodes[3 * i] * 1e3, mesh->nodes[3 * i + 1] * 1e3, mesh->nodes[3 * i + 2] * 1e3};
+    double x[3] = {m_to_mm(mesh->nodes[3 * i]), m_to_mm(mesh->nodes[3 * i + 1]),
+                   m_to_mm(mesh->nodes[3 * i + 2])};
     w_bytes(&w, &id, 4);
     w_bytes(&w, x, sizeof(x));
   }

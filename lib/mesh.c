@@ -726,14 +726,33 @@ static int build_locator(tmsf_mesh *m) {
     hi[c] += 1e-9 * ext;
     vol *= hi[c] - L->lo[c];
   }
-  /* about one tetrahedron per cell */
+  /* About one tetrahedron per cell.  A valid but pathological mesh (stacked
+   * overlapping tetrahedra, a few tiny ones far apart) would make the grid or
+   * its bucket lists far larger than the mesh: coarsen until the cells and
+   * the (cell, tetrahedron) entries stay within a budget proportional to the
+   * number of tetrahedra.  Ordinary meshes hold about 8 entries per element. */
+  const int64_t budget = 64 * m->num_tets + 65536;
   double cell = cbrt(vol / (double)m->num_tets) * 1.5;
-  int64_t ncell = 1;
-  for (int c = 0; c < 3; c++) {
-    double nc = ceil((hi[c] - L->lo[c]) / cell);
-    L->n[c] = nc < 1 ? 1 : (nc > 2048 ? 2048 : (int64_t)nc);
-    L->h[c] = (hi[c] - L->lo[c]) / (double)L->n[c];
-    ncell *= L->n[c];
+  int64_t ncell;
+  for (;;) {
+    ncell = 1;
+    for (int c = 0; c < 3; c++) {
+      double nc = ceil((hi[c] - L->lo[c]) / cell);
+      L->n[c] = !(nc >= 1.0) ? 1 : (nc > 2048 ? 2048 : (int64_t)nc);
+      L->h[c] = (hi[c] - L->lo[c]) / (double)L->n[c];
+      ncell *= L->n[c];
+    }
+    if (ncell == 1) break;
+    int64_t entries = 0;
+    for (int64_t e = 0; e < m->num_tets && entries <= budget; e++) {
+      double lo[3], hi2[3];
+      int64_t a[3], b[3];
+      tet_box(m, e, lo, hi2);
+      cell_range(L, lo, hi2, a, b);
+      entries += (b[0] - a[0] + 1) * (b[1] - a[1] + 1) * (b[2] - a[2] + 1);
+    }
+    if (ncell <= budget && entries <= budget) break;
+    cell *= 2.0;
   }
   L->ptr = tmsf_calloc_array((size_t)ncell + 1, sizeof(int64_t));
   if (!L->ptr) {

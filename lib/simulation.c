@@ -110,6 +110,7 @@ static int build_pattern(tmsf_simulation *s) {
   const tmsf_mesh *m = s->mesh;
   const int64_t nn = m->num_nodes;
   const int nt = tmsf_threads(s->ctx);
+  (void)nt; /* unused in a build without OpenMP */
   s->row_ptr = tmsf_calloc_array((size_t)nn + 1, sizeof(int64_t));
   if (!s->row_ptr) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
   int overflow = 0;
@@ -175,6 +176,7 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
   const tmsf_mesh *m = s->mesh;
   const int64_t nn = m->num_nodes, ne = m->num_tets;
   const int nt = tmsf_threads(s->ctx);
+  (void)nt; /* unused in a build without OpenMP */
   sim_free_setup(s);
   double t0 = tmsf_wtime();
   int ierr;
@@ -279,6 +281,7 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
   const tmsf_mesh *m = s->mesh;
   const int64_t nn = m->num_nodes, ne = m->num_tets;
   const int nt = tmsf_threads(s->ctx);
+  (void)nt; /* unused in a build without OpenMP */
   tmsf_field *f;
   TMSF_CALL(tmsf_field_alloc(s->ctx, m, &f));
   double t0 = tmsf_wtime();

@@ -11,6 +11,11 @@
 
 #include "solver-impl.h"
 
+/* Below this many rows the per-iteration work is too small to pay for the
+ * thread synchronisation of four parallel loops per iteration (and on a busy
+ * machine a descheduled thread stalls every barrier), so CG runs serially. */
+#define CG_PARALLEL_MIN_ROWS 32768
+
 typedef struct cg_data {
   double *inv_diag;
   double *r, *z, *p, *q;
@@ -76,7 +81,7 @@ static int cg_solve_one(tmsf_solver *s, const double *b, double *x, int64_t *ite
   }
   /* r = b - A x, z = D^-1 r, p = z; partials r.r and r.z */
 #if TMSF_HAVE_OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > CG_PARALLEL_MIN_ROWS)
 #endif
   for (int64_t blk = 0; blk < nb; blk++) {
     int64_t i0 = blk * TMSF_REDUCE_BLOCK, i1 = i0 + TMSF_REDUCE_BLOCK < n ? i0 + TMSF_REDUCE_BLOCK : n;
@@ -108,7 +113,7 @@ static int cg_solve_one(tmsf_solver *s, const double *b, double *x, int64_t *ite
     }
     /* q = A p; partial p.q */
 #if TMSF_HAVE_OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > CG_PARALLEL_MIN_ROWS)
 #endif
     for (int64_t blk = 0; blk < nb; blk++) {
       int64_t i0 = blk * TMSF_REDUCE_BLOCK, i1 = i0 + TMSF_REDUCE_BLOCK < n ? i0 + TMSF_REDUCE_BLOCK : n;
@@ -132,7 +137,7 @@ static int cg_solve_one(tmsf_solver *s, const double *b, double *x, int64_t *ite
     }
     double alpha = rz / pq;
 #if TMSF_HAVE_OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > CG_PARALLEL_MIN_ROWS)
 #endif
     for (int64_t blk = 0; blk < nb; blk++) {
       int64_t i0 = blk * TMSF_REDUCE_BLOCK, i1 = i0 + TMSF_REDUCE_BLOCK < n ? i0 + TMSF_REDUCE_BLOCK : n;
@@ -154,7 +159,7 @@ static int cg_solve_one(tmsf_solver *s, const double *b, double *x, int64_t *ite
     double beta = rz_new / rz;
     rz = rz_new;
 #if TMSF_HAVE_OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > CG_PARALLEL_MIN_ROWS)
 #endif
     for (int64_t i = 0; i < n; i++) p[i] = z[i] + beta * p[i];
     it++;

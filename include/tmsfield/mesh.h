@@ -22,7 +22,10 @@ extern "C" {
  * and metres in the mesh.  Tetrahedra (type 4) and triangles (type 2) are
  * kept with their tag (the physical tag; for 4.1 the entity's first physical
  * tag, or the entity tag when it has none); points, lines and unknown
- * sections are skipped.  The mesh is validated: finite coordinates, node
+ * sections are skipped.  Nodes, tetrahedra and triangles are numbered in
+ * increasing order of their file ids (not file order), so one mesh saved as
+ * 2.2 or 4.1 reads identically, and read, tmsf_mesh_write, read gives
+ * bitwise the same mesh.  The mesh is validated: finite coordinates, node
  * references in range, no repeated node ids, no inverted (negative volume in
  * Gmsh's node order) or degenerate (volume below 1e-8 times the cube of the
  * longest edge) tetrahedra.  Errors name the file, the section, the line
