@@ -8,8 +8,9 @@
  *
  * Assembly and right-hand side are gathered row by row over the node's
  * tetrahedra in increasing order, so they are deterministic for any thread
- * count without atomics.  phi is fixed to 0 at node 0 (its row and column
- * become the diagonal only).
+ * count without atomics.  Internally nodes and tetrahedra are renumbered along
+ * a Morton curve for memory locality.  phi is fixed to 0 at one node (its row
+ * and column become the diagonal only).
  */
 #include <string.h>
 
@@ -21,7 +22,17 @@ struct tmsf_simulation {
   char solver_name[64];
   double rtol;
   int is_setup;
-  /* per element */
+  /* Internal numbering: nodes and tetrahedra sorted along a Morton (Z-order)
+   * curve, so that the gathers of assembly, right-hand side, matrix-vector
+   * products and fields touch nearby memory.  nperm/tperm map internal to
+   * mesh indices; fields are returned in the mesh's numbering. */
+  int32_t *nperm, *tperm;
+  double *xyz;      /* 3 per node, metres, internal order */
+  int32_t *tet;     /* 4 per tetrahedron, internal node indices */
+  int64_t *nt_ptr;  /* node -> tetrahedra (internal), num_nodes + 1 */
+  int32_t *nt;      /* tetrahedra of each node, increasing */
+  int8_t *local;    /* for each nt entry, the node's local index 0..3 */
+  /* per element (internal order) */
   double *vol;   /* m^3 */
   double *grad;  /* 12 per element, 1/m */
   double *sigma; /* S/m */
@@ -30,15 +41,14 @@ struct tmsf_simulation {
   int64_t *row_ptr;
   int32_t *cols;
   double *vals;
-  int64_t *diag_pos; /* position of (i, i) */
-  int32_t *local;    /* for each adjacency entry (node_tet), the node's local index 0..3 */
   int32_t ground;
   tmsf_solver *solver;
-  /* per-pose buffers */
+  /* per-pose buffers (internal order) */
   double *dadt; /* 3 per node */
   double *w;    /* 3 per element */
   double *b;
   double *phi;
+  double *x;    /* solution of the current solve */
   double last_didt;
   int have_phi;
   /* statistics */
@@ -58,18 +68,15 @@ int tmsf_simulation_create(tmsf_context *ctx, const tmsf_mesh *mesh, tmsf_simula
 }
 
 static void sim_free_setup(tmsf_simulation *s) {
-  free(s->vol), s->vol = NULL;
-  free(s->grad), s->grad = NULL;
-  free(s->sigma), s->sigma = NULL;
-  free(s->row_ptr), s->row_ptr = NULL;
-  free(s->cols), s->cols = NULL;
-  free(s->vals), s->vals = NULL;
-  free(s->diag_pos), s->diag_pos = NULL;
-  free(s->local), s->local = NULL;
-  free(s->dadt), s->dadt = NULL;
-  free(s->w), s->w = NULL;
-  free(s->b), s->b = NULL;
-  free(s->phi), s->phi = NULL;
+  void **arrays[] = {(void **)&s->nperm, (void **)&s->tperm, (void **)&s->xyz, (void **)&s->tet,
+                     (void **)&s->nt_ptr, (void **)&s->nt, (void **)&s->local, (void **)&s->vol,
+                     (void **)&s->grad, (void **)&s->sigma, (void **)&s->row_ptr, (void **)&s->cols,
+                     (void **)&s->vals, (void **)&s->dadt, (void **)&s->w, (void **)&s->b,
+                     (void **)&s->phi, (void **)&s->x};
+  for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
+    free(*arrays[i]);
+    *arrays[i] = NULL;
+  }
   tmsf_solver_destroy(&s->solver);
   s->is_setup = 0;
   s->have_phi = 0;
@@ -85,9 +92,6 @@ int tmsf_simulation_destroy(tmsf_simulation **sim) {
 
 int tmsf_simulation_set_solver(tmsf_simulation *sim, const char *name) {
   if (!sim || !name) return TMSF_ERR_ARGUMENT;
-  int n;
-  const char *const *names;
-  tmsf_solver_list(&n, &names);
   tmsf_solver *probe;
   TMSF_CALL(tmsf_solver_create(sim->ctx, name, &probe)); /* validates the name */
   tmsf_solver_destroy(&probe);
@@ -105,58 +109,266 @@ int tmsf_simulation_set_tolerance(tmsf_simulation *sim, double rtol) {
   return TMSF_SUCCESS;
 }
 
-/* Sparsity pattern: row i holds the nodes of the tetrahedra around i, sorted. */
-static int build_pattern(tmsf_simulation *s) {
-  const tmsf_mesh *m = s->mesh;
-  const int64_t nn = m->num_nodes;
-  const int nt = tmsf_threads(s->ctx);
-  (void)nt; /* unused in a build without OpenMP */
-  s->row_ptr = tmsf_calloc_array((size_t)nn + 1, sizeof(int64_t));
-  if (!s->row_ptr) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
-  int overflow = 0;
-  for (int pass = 0; pass < 2; pass++) {
-#if TMSF_HAVE_OPENMP
-#pragma omp parallel for schedule(dynamic, 512) num_threads(nt) reduction(| : overflow)
-#endif
-    for (int64_t i = 0; i < nn; i++) {
-      int32_t nb[1024];
-      int k = 0;
-      for (int64_t p = m->node_tet_ptr[i]; p < m->node_tet_ptr[i + 1]; p++) {
-        const int32_t *t = m->tets + 4 * (int64_t)m->node_tet[p];
-        for (int a = 0; a < 4; a++) {
-          int32_t j = t[a];
-          /* insertion into a sorted list without duplicates */
-          int lo = 0, hi = k;
-          while (lo < hi) {
-            int mid = (lo + hi) / 2;
-            if (nb[mid] < j) lo = mid + 1;
-            else hi = mid;
-          }
-          if (lo < k && nb[lo] == j) continue;
-          if (k == 1024) {
-            overflow = 1;
-            continue;
-          }
-          memmove(nb + lo + 1, nb + lo, (size_t)(k - lo) * sizeof(int32_t));
-          nb[lo] = j;
-          k++;
-        }
-      }
-      if (pass == 0)
-        s->row_ptr[i + 1] = k;
-      else
-        memcpy(s->cols + s->row_ptr[i], nb, (size_t)k * sizeof(int32_t));
+/* ------------------------------------------------------------------------- */
+/* Internal numbering along a Morton curve                                   */
+/* ------------------------------------------------------------------------- */
+
+typedef struct keyed {
+  uint64_t key;
+  int32_t idx;
+} keyed;
+
+/* Spread the low 21 bits of v so that they occupy every third bit. */
+static uint64_t spread3(uint64_t v) {
+  v &= 0x1fffff;
+  v = (v | v << 32) & 0x1f00000000ffffULL;
+  v = (v | v << 16) & 0x1f0000ff0000ffULL;
+  v = (v | v << 8) & 0x100f00f00f00f00fULL;
+  v = (v | v << 4) & 0x10c30c30c30c30c3ULL;
+  v = (v | v << 2) & 0x1249249249249249ULL;
+  return v;
+}
+
+static uint64_t morton(const double x[3], const double lo[3], const double scale[3]) {
+  uint64_t q[3];
+  for (int c = 0; c < 3; c++) {
+    double f = (x[c] - lo[c]) * scale[c];
+    q[c] = f <= 0.0 ? 0 : f >= 2097151.0 ? 2097151 : (uint64_t)f;
+  }
+  return spread3(q[0]) | spread3(q[1]) << 1 | spread3(q[2]) << 2;
+}
+
+/* Stable LSD radix sort of (key, idx) pairs on 63-bit keys, 16 bits a pass. */
+static int radix_sort(keyed *a, int64_t n) {
+  keyed *tmp = tmsf_malloc_array((size_t)n, sizeof(keyed));
+  int64_t *count = tmsf_malloc_array(65536, sizeof(int64_t));
+  if (!tmp || !count) {
+    free(tmp), free(count);
+    return TMSF_ERR_MEMORY;
+  }
+  keyed *src = a, *dst = tmp;
+  for (int pass = 0; pass < 4; pass++) {
+    int shift = 16 * pass;
+    memset(count, 0, 65536 * sizeof(int64_t));
+    for (int64_t i = 0; i < n; i++) count[(src[i].key >> shift) & 0xffff]++;
+    int64_t sum = 0;
+    for (int d = 0; d < 65536; d++) {
+      int64_t c = count[d];
+      count[d] = sum;
+      sum += c;
     }
-    if (overflow)
-      return TMSF_ERROR(s->ctx, TMSF_ERR_MESH, "a node has more than 1024 neighbours; the mesh is "
-                                               "too irregular for assembly");
-    if (pass == 0) {
-      for (int64_t i = 0; i < nn; i++) s->row_ptr[i + 1] += s->row_ptr[i];
-      s->cols = tmsf_malloc_array((size_t)s->row_ptr[nn], sizeof(int32_t));
-      s->vals = tmsf_malloc_array((size_t)s->row_ptr[nn], sizeof(double));
-      if (!s->cols || !s->vals) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
+    for (int64_t i = 0; i < n; i++) dst[count[(src[i].key >> shift) & 0xffff]++] = src[i];
+    keyed *t = src;
+    src = dst;
+    dst = t;
+  }
+  /* after an even number of passes the result is back in a */
+  free(tmp);
+  free(count);
+  return TMSF_SUCCESS;
+}
+
+/* Build the internal numbering and the internal copies of the mesh arrays. */
+static int build_internal_mesh(tmsf_simulation *s) {
+  const tmsf_mesh *m = s->mesh;
+  const int64_t nn = m->num_nodes, ne = m->num_tets;
+  const int nth = tmsf_threads(s->ctx);
+  (void)nth; /* unused in a build without OpenMP */
+  double lo[3], hi[3], scale[3];
+  tmsf_mesh_get_bounds(m, lo, hi);
+  for (int c = 0; c < 3; c++) scale[c] = hi[c] > lo[c] ? 2097151.0 / (hi[c] - lo[c]) : 0.0;
+  keyed *k = tmsf_malloc_array((size_t)(nn > ne ? nn : ne), sizeof(keyed));
+  int32_t *ninv = tmsf_malloc_array((size_t)nn, sizeof(int32_t));
+  s->nperm = tmsf_malloc_array((size_t)nn, sizeof(int32_t));
+  s->tperm = tmsf_malloc_array((size_t)ne, sizeof(int32_t));
+  s->xyz = tmsf_malloc_array((size_t)nn * 3, sizeof(double));
+  s->tet = tmsf_malloc_array((size_t)ne * 4, sizeof(int32_t));
+  s->nt_ptr = tmsf_calloc_array((size_t)nn + 1, sizeof(int64_t));
+  s->nt = tmsf_malloc_array((size_t)ne * 4, sizeof(int32_t));
+  s->local = tmsf_malloc_array((size_t)ne * 4, sizeof(int8_t));
+  if (!k || !ninv || !s->nperm || !s->tperm || !s->xyz || !s->tet || !s->nt_ptr || !s->nt || !s->local) {
+    free(k), free(ninv);
+    return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "setup: out of memory for %lld tetrahedra", (long long)ne);
+  }
+  /* nodes */
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nth)
+#endif
+  for (int64_t i = 0; i < nn; i++) {
+    k[i].key = morton(m->nodes + 3 * i, lo, scale);
+    k[i].idx = (int32_t)i;
+  }
+  if (radix_sort(k, nn)) {
+    free(k), free(ninv);
+    return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "setup: out of memory");
+  }
+  for (int64_t i = 0; i < nn; i++) {
+    s->nperm[i] = k[i].idx;
+    ninv[k[i].idx] = (int32_t)i;
+  }
+  /* tetrahedra, by the Morton code of their centroid */
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nth)
+#endif
+  for (int64_t e = 0; e < ne; e++) {
+    const int32_t *t = m->tets + 4 * e;
+    double c[3];
+    for (int j = 0; j < 3; j++)
+      c[j] = 0.25 * (m->nodes[3 * (int64_t)t[0] + j] + m->nodes[3 * (int64_t)t[1] + j] +
+                     m->nodes[3 * (int64_t)t[2] + j] + m->nodes[3 * (int64_t)t[3] + j]);
+    k[e].key = morton(c, lo, scale);
+    k[e].idx = (int32_t)e;
+  }
+  if (radix_sort(k, ne)) {
+    free(k), free(ninv);
+    return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "setup: out of memory");
+  }
+  for (int64_t e = 0; e < ne; e++) s->tperm[e] = k[e].idx;
+  free(k);
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nth)
+#endif
+  for (int64_t i = 0; i < nn; i++)
+    for (int c = 0; c < 3; c++) s->xyz[3 * i + c] = m->nodes[3 * (int64_t)s->nperm[i] + c];
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nth)
+#endif
+  for (int64_t e = 0; e < ne; e++)
+    for (int q = 0; q < 4; q++) s->tet[4 * e + q] = ninv[m->tets[4 * (int64_t)s->tperm[e] + q]];
+  free(ninv);
+  /* node -> tetrahedra, increasing tetrahedron index */
+  for (int64_t e = 0; e < ne; e++)
+    for (int q = 0; q < 4; q++) s->nt_ptr[s->tet[4 * e + q] + 1]++;
+  for (int64_t i = 0; i < nn; i++) s->nt_ptr[i + 1] += s->nt_ptr[i];
+  int64_t *fill = tmsf_malloc_array((size_t)nn, sizeof(int64_t));
+  if (!fill) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "setup: out of memory");
+  memcpy(fill, s->nt_ptr, (size_t)nn * sizeof(int64_t));
+  for (int64_t e = 0; e < ne; e++)
+    for (int q = 0; q < 4; q++) {
+      int64_t p = fill[s->tet[4 * e + q]]++;
+      s->nt[p] = (int32_t)e;
+      s->local[p] = (int8_t)q;
+    }
+  free(fill);
+  return TMSF_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Assembly                                                                  */
+/* ------------------------------------------------------------------------- */
+
+/* Sorted distinct neighbours of internal node i (including i) into nb;
+ * returns the count, or -1 when there are more than cap.  mark is a per-thread
+ * array of num_nodes entries, never equal to i on entry for this i. */
+static int row_neighbours(const tmsf_simulation *s, int64_t i, int32_t *mark, int32_t *nb, int cap) {
+  int k = 0;
+  for (int64_t p = s->nt_ptr[i]; p < s->nt_ptr[i + 1]; p++) {
+    const int32_t *t = s->tet + 4 * (int64_t)s->nt[p];
+    for (int a = 0; a < 4; a++) {
+      int32_t j = t[a];
+      if (mark[j] == (int32_t)i) continue;
+      mark[j] = (int32_t)i;
+      if (k == cap) return -1;
+      nb[k++] = j;
     }
   }
+  for (int q = 1; q < k; q++) { /* insertion sort: rows hold ~15 entries */
+    int32_t v = nb[q];
+    int r = q - 1;
+    while (r >= 0 && nb[r] > v) {
+      nb[r + 1] = nb[r];
+      r--;
+    }
+    nb[r + 1] = v;
+  }
+  return k;
+}
+
+#define ROW_CAP 1024
+
+/* Row lengths of the sparsity pattern (row i: the nodes of the tetrahedra
+ * around i), then the arrays. */
+static int build_pattern(tmsf_simulation *s) {
+  const int64_t nn = s->mesh->num_nodes;
+  const int nth = tmsf_threads(s->ctx);
+  (void)nth; /* unused in a build without OpenMP */
+  s->row_ptr = tmsf_calloc_array((size_t)nn + 1, sizeof(int64_t));
+  if (!s->row_ptr) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
+  int overflow = 0, oom = 0;
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel num_threads(nth) reduction(| : overflow, oom)
+#endif
+  {
+    int32_t *mark = tmsf_malloc_array((size_t)nn, sizeof(int32_t));
+    if (!mark) oom = 1;
+    else
+      for (int64_t i = 0; i < nn; i++) mark[i] = -1;
+#if TMSF_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 512)
+#endif
+    for (int64_t i = 0; i < nn; i++) {
+      if (!mark) continue;
+      int32_t nb[ROW_CAP];
+      int k = row_neighbours(s, i, mark, nb, ROW_CAP);
+      if (k < 0) overflow = 1;
+      s->row_ptr[i + 1] = k < 0 ? 0 : k;
+    }
+    free(mark);
+  }
+  if (oom) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
+  if (overflow)
+    return TMSF_ERROR(s->ctx, TMSF_ERR_MESH, "a node has more than %d neighbours; the mesh is too "
+                                             "irregular for assembly", ROW_CAP);
+  for (int64_t i = 0; i < nn; i++) s->row_ptr[i + 1] += s->row_ptr[i];
+  s->cols = tmsf_malloc_array((size_t)s->row_ptr[nn], sizeof(int32_t));
+  s->vals = tmsf_malloc_array((size_t)s->row_ptr[nn], sizeof(double));
+  if (!s->cols || !s->vals) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
+  return TMSF_SUCCESS;
+}
+
+/* Columns and values of every row: each row gathers sigma_e V_e g_a . g_b
+ * over its tetrahedra in increasing order (deterministic). */
+static int fill_matrix(tmsf_simulation *s) {
+  const int64_t nn = s->mesh->num_nodes;
+  const int nth = tmsf_threads(s->ctx);
+  (void)nth; /* unused in a build without OpenMP */
+  int oom = 0;
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel num_threads(nth) reduction(| : oom)
+#endif
+  {
+    int32_t *mark = tmsf_malloc_array((size_t)nn, sizeof(int32_t));
+    int32_t *pos = tmsf_malloc_array((size_t)nn, sizeof(int32_t));
+    if (!mark || !pos) oom = 1;
+    else
+      for (int64_t i = 0; i < nn; i++) mark[i] = -1;
+#if TMSF_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 512)
+#endif
+    for (int64_t i = 0; i < nn; i++) {
+      if (!mark || !pos) continue;
+      const int64_t r0 = s->row_ptr[i], len = s->row_ptr[i + 1] - r0;
+      int32_t *cols = s->cols + r0;
+      double *vals = s->vals + r0;
+      row_neighbours(s, i, mark, cols, (int)len);
+      for (int64_t q = 0; q < len; q++) {
+        vals[q] = 0.0;
+        pos[cols[q]] = (int32_t)q;
+      }
+      for (int64_t p = s->nt_ptr[i]; p < s->nt_ptr[i + 1]; p++) {
+        const int64_t e = s->nt[p];
+        const int a = s->local[p];
+        const double *g = s->grad + 12 * e;
+        const double c = s->sigma[e] * s->vol[e];
+        const int32_t *t = s->tet + 4 * e;
+        for (int bb = 0; bb < 4; bb++)
+          vals[pos[t[bb]]] += c * (g[3 * a] * g[3 * bb] + g[3 * a + 1] * g[3 * bb + 1] + g[3 * a + 2] * g[3 * bb + 2]);
+      }
+    }
+    free(mark);
+    free(pos);
+  }
+  if (oom) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
   return TMSF_SUCCESS;
 }
 
@@ -175,69 +387,51 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
   if (!s) return TMSF_ERR_ARGUMENT;
   const tmsf_mesh *m = s->mesh;
   const int64_t nn = m->num_nodes, ne = m->num_tets;
-  const int nt = tmsf_threads(s->ctx);
-  (void)nt; /* unused in a build without OpenMP */
+  const int nth = tmsf_threads(s->ctx);
+  (void)nth; /* unused in a build without OpenMP */
   sim_free_setup(s);
   double t0 = tmsf_wtime();
   int ierr;
+  double *sigma_mesh = tmsf_malloc_array((size_t)ne, sizeof(double));
+  if (!sigma_mesh) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "setup: out of memory");
+  ierr = tmsf_mesh_tet_conductivities(m, sigma_mesh);
+  if (ierr) {
+    free(sigma_mesh);
+    return ierr;
+  }
+  ierr = build_internal_mesh(s);
+  if (ierr) {
+    free(sigma_mesh);
+    goto fail;
+  }
   s->sigma = tmsf_malloc_array((size_t)ne, sizeof(double));
-  if (!s->sigma) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "setup: out of memory");
-  ierr = tmsf_mesh_tet_conductivities(m, s->sigma);
-  if (ierr) goto fail;
   s->vol = tmsf_malloc_array((size_t)ne, sizeof(double));
   s->grad = tmsf_malloc_array((size_t)ne * 12, sizeof(double));
-  s->local = tmsf_malloc_array((size_t)ne * 4, sizeof(int32_t));
   s->dadt = tmsf_malloc_array((size_t)nn * 3, sizeof(double));
   s->w = tmsf_malloc_array((size_t)ne * 3, sizeof(double));
   s->b = tmsf_malloc_array((size_t)nn, sizeof(double));
   s->phi = tmsf_calloc_array((size_t)nn, sizeof(double));
-  s->diag_pos = tmsf_malloc_array((size_t)nn, sizeof(int64_t));
-  if (!s->vol || !s->grad || !s->local || !s->dadt || !s->w || !s->b || !s->phi || !s->diag_pos) {
+  s->x = tmsf_calloc_array((size_t)nn, sizeof(double));
+  if (!s->sigma || !s->vol || !s->grad || !s->dadt || !s->w || !s->b || !s->phi || !s->x) {
+    free(sigma_mesh);
     ierr = TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "setup: out of memory for %lld tetrahedra", (long long)ne);
     goto fail;
   }
 #if TMSF_HAVE_OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static) num_threads(nth)
 #endif
   for (int64_t e = 0; e < ne; e++) {
     double g[4][3];
-    s->vol[e] = tmsf_tet_geometry(m->nodes, m->tets + 4 * e, g);
+    s->vol[e] = tmsf_tet_geometry(s->xyz, s->tet + 4 * e, g);
     memcpy(s->grad + 12 * e, g, sizeof(g));
+    s->sigma[e] = sigma_mesh[s->tperm[e]];
   }
-  /* local index of each node within each of its tetrahedra */
-#if TMSF_HAVE_OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt)
-#endif
-  for (int64_t i = 0; i < nn; i++)
-    for (int64_t p = m->node_tet_ptr[i]; p < m->node_tet_ptr[i + 1]; p++) {
-      const int32_t *t = m->tets + 4 * (int64_t)m->node_tet[p];
-      int a = 0;
-      while (a < 3 && t[a] != i) a++;
-      s->local[p] = a;
-    }
+  free(sigma_mesh);
   ierr = build_pattern(s);
   if (ierr) goto fail;
-  /* values, row by row */
-#if TMSF_HAVE_OPENMP
-#pragma omp parallel for schedule(dynamic, 512) num_threads(nt)
-#endif
-  for (int64_t i = 0; i < nn; i++) {
-    const int64_t r0 = s->row_ptr[i], r1 = s->row_ptr[i + 1];
-    for (int64_t q = r0; q < r1; q++) s->vals[q] = 0.0;
-    for (int64_t p = m->node_tet_ptr[i]; p < m->node_tet_ptr[i + 1]; p++) {
-      const int64_t e = m->node_tet[p];
-      const int a = s->local[p];
-      const double *g = s->grad + 12 * e;
-      const double c = s->sigma[e] * s->vol[e];
-      const int32_t *t = m->tets + 4 * e;
-      for (int bb = 0; bb < 4; bb++) {
-        double kab = c * (g[3 * a] * g[3 * bb] + g[3 * a + 1] * g[3 * bb + 1] + g[3 * a + 2] * g[3 * bb + 2]);
-        s->vals[find_col(s->cols, r0, r1, t[bb])] += kab;
-      }
-    }
-    s->diag_pos[i] = find_col(s->cols, r0, r1, (int32_t)i);
-  }
-  /* ground node 0: keep only its diagonal, in its row and its column */
+  ierr = fill_matrix(s);
+  if (ierr) goto fail;
+  /* ground internal node 0: keep only its diagonal, in its row and its column */
   s->ground = 0;
   {
     const int32_t g = s->ground;
@@ -280,13 +474,13 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
     return TMSF_ERROR(s->ctx, TMSF_ERR_ARGUMENT, "dI/dt must be finite, got %g A/s", didt_A_per_s);
   const tmsf_mesh *m = s->mesh;
   const int64_t nn = m->num_nodes, ne = m->num_tets;
-  const int nt = tmsf_threads(s->ctx);
-  (void)nt; /* unused in a build without OpenMP */
+  const int nth = tmsf_threads(s->ctx);
+  (void)nth; /* unused in a build without OpenMP */
   tmsf_field *f;
   TMSF_CALL(tmsf_field_alloc(s->ctx, m, &f));
   double t0 = tmsf_wtime();
   /* primary field at the nodes: coil->ctx may differ; errors land in the coil's context */
-  int ierr = tmsf_coil_primary_field(coil, head_from_coil_m, didt_A_per_s, nn, m->nodes, s->dadt, &s->outside);
+  int ierr = tmsf_coil_primary_field(coil, head_from_coil_m, didt_A_per_s, nn, s->xyz, s->dadt, &s->outside);
   if (ierr) {
     if (coil->ctx != s->ctx) TMSF_ERROR(s->ctx, ierr, "%s", tmsf_context_last_error(coil->ctx));
     tmsf_field_destroy(&f);
@@ -296,22 +490,22 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
   /* w_e = sigma_e V_e a_e */
   const double *dadt = s->dadt;
 #if TMSF_HAVE_OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static) num_threads(nth)
 #endif
   for (int64_t e = 0; e < ne; e++) {
-    const int32_t *t = m->tets + 4 * e;
+    const int32_t *t = s->tet + 4 * e;
     double c = 0.25 * s->sigma[e] * s->vol[e];
     for (int k = 0; k < 3; k++)
       s->w[3 * e + k] = c * (dadt[3 * (int64_t)t[0] + k] + dadt[3 * (int64_t)t[1] + k] +
                              dadt[3 * (int64_t)t[2] + k] + dadt[3 * (int64_t)t[3] + k]);
   }
 #if TMSF_HAVE_OPENMP
-#pragma omp parallel for schedule(static, 1024) num_threads(nt)
+#pragma omp parallel for schedule(static, 1024) num_threads(nth)
 #endif
   for (int64_t i = 0; i < nn; i++) {
     double acc = 0.0;
-    for (int64_t p = m->node_tet_ptr[i]; p < m->node_tet_ptr[i + 1]; p++) {
-      const int64_t e = m->node_tet[p];
+    for (int64_t p = s->nt_ptr[i]; p < s->nt_ptr[i + 1]; p++) {
+      const int64_t e = s->nt[p];
       const double *g = s->grad + 12 * e + 3 * s->local[p];
       acc += s->w[3 * e] * g[0] + s->w[3 * e + 1] * g[1] + s->w[3 * e + 2] * g[2];
     }
@@ -322,12 +516,12 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
   /* warm start: previous solution scaled to the new dI/dt */
   if (s->have_phi && s->last_didt != 0.0) {
     double scale = didt_A_per_s / s->last_didt;
-    for (int64_t i = 0; i < nn; i++) f->phi[i] = scale * s->phi[i];
+    for (int64_t i = 0; i < nn; i++) s->x[i] = scale * s->phi[i];
   } else {
-    memset(f->phi, 0, (size_t)nn * sizeof(double));
+    memset(s->x, 0, (size_t)nn * sizeof(double));
   }
-  f->phi[s->ground] = 0.0;
-  ierr = tmsf_solver_solve(s->solver, 1, s->b, f->phi);
+  s->x[s->ground] = 0.0;
+  ierr = tmsf_solver_solve(s->solver, 1, s->b, s->x);
   double it = 0, res = 0;
   tmsf_solver_get_info(s->solver, TMSF_SOLVER_ITERATIONS, &it);
   tmsf_solver_get_info(s->solver, TMSF_SOLVER_RESIDUAL, &res);
@@ -338,27 +532,33 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
     s->have_phi = 0;
     return ierr;
   }
-  memcpy(s->phi, f->phi, (size_t)nn * sizeof(double));
+  memcpy(s->phi, s->x, (size_t)nn * sizeof(double));
   s->last_didt = didt_A_per_s;
   s->have_phi = 1;
   double t3 = tmsf_wtime();
-  /* E_e = -sum phi_i g_i - a_e */
+  /* E_e = -sum phi_i g_i - a_e, returned in the mesh's numbering */
+  const double *phi = s->x;
 #if TMSF_HAVE_OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static) num_threads(nth)
 #endif
   for (int64_t e = 0; e < ne; e++) {
-    const int32_t *t = m->tets + 4 * e;
+    const int32_t *t = s->tet + 4 * e;
     const double *g = s->grad + 12 * e;
+    const int64_t eo = s->tperm[e];
     for (int k = 0; k < 3; k++) {
       double gp = 0.0, a = 0.0;
       for (int q = 0; q < 4; q++) {
-        gp += f->phi[t[q]] * g[3 * q + k];
+        gp += phi[t[q]] * g[3 * q + k];
         a += dadt[3 * (int64_t)t[q] + k];
       }
-      f->E[3 * e + k] = -gp - 0.25 * a;
+      f->E[3 * eo + k] = -gp - 0.25 * a;
     }
-    f->sigma[e] = s->sigma[e];
+    f->sigma[eo] = s->sigma[e];
   }
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nth)
+#endif
+  for (int64_t i = 0; i < nn; i++) f->phi[s->nperm[i]] = phi[i];
   f->didt = didt_A_per_s;
   double t4 = tmsf_wtime();
   s->t_primary = t1 - t0;
@@ -387,7 +587,11 @@ int tmsf_simulation_get_info(const tmsf_simulation *s, tmsf_simulation_info what
     double nnz = s->row_ptr ? (double)s->row_ptr[s->n] : 0.0;
     double solver_mem = 0.0;
     if (s->solver) tmsf_solver_get_info(s->solver, TMSF_SOLVER_MEMORY_BYTES, &solver_mem);
-    *value = s->is_setup ? ne * (8 + 96 + 8 + 16 + 24) + nn * (8 + 8 + 24 + 8 + 8) + nnz * 12 + solver_mem : 0.0;
+    /* per element: tperm, tet, nt + local, vol, grad, sigma, w; per node: nperm,
+     * xyz, nt_ptr, dadt, b, phi, x, row_ptr; per nonzero: column and value */
+    *value = s->is_setup ? ne * (4 + 16 + 20 + 8 + 96 + 8 + 24) + nn * (4 + 24 + 8 + 24 + 8 + 8 + 8 + 8) +
+                               nnz * 12 + solver_mem
+                         : 0.0;
     break;
   }
   default: return TMSF_ERROR(s->ctx, TMSF_ERR_ARGUMENT, "unknown simulation info %d", (int)what);
