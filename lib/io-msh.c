@@ -992,9 +992,10 @@ int tmsf_msh_write(const tmsf_mesh *mesh, const tmsf_field *field, const char *p
   if (!tmp) return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "out of memory");
   /* A fresh name beside the target, created with O_EXCL so the umask applies. */
   int fd = -1;
-  static unsigned counter = 0;
-  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-    unsigned r = (unsigned)getpid() * 2654435761u ^ (unsigned)(tmsf_wtime() * 1e9) ^ (counter++ * 40503u);
+  for (unsigned attempt = 0; attempt < 100 && fd < 0; attempt++) {
+    /* no shared state: pid, clock, this call's buffer address and the attempt */
+    unsigned r = (unsigned)getpid() * 2654435761u ^ (unsigned)(uint64_t)(tmsf_wtime() * 1e9) ^
+                 (unsigned)((uintptr_t)tmp >> 4) ^ (attempt * 40503u);
     snprintf(tmp, plen + 16, "%s.tmp.%06x", path, r & 0xffffffu);
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
     if (fd < 0 && errno != EEXIST) break;

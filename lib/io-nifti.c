@@ -1,6 +1,7 @@
 /*
  * SPDX-License-Identifier: BSD-3-Clause
- * io-nifti.c: A-field coils stored as NIfTI images, read with niftilib.
+ * io-nifti.c: A-field coils stored as NIfTI images, read with niftilib (header)
+ * and its znz layer (voxel data, so that NaN and Inf are reported, not zeroed).
  *
  * Layout (SimNIBS "A-field" coil files): an X x Y x Z x 3 image (4-D, or 5-D
  * with dims X Y Z 1 3 for the NIfTI vector intent) of the magnetic vector
@@ -14,9 +15,8 @@
 #if TMSF_HAVE_NIFTI
 #include <nifti2_io.h>
 
-static double voxel_value(const nifti_image *im, size_t i) {
-  const void *d = im->data;
-  switch (im->datatype) {
+static double voxel_value(int datatype, const void *d, size_t i) {
+  switch (datatype) {
   case DT_FLOAT32: return ((const float *)d)[i];
   case DT_FLOAT64: return ((const double *)d)[i];
   case DT_INT8: return ((const int8_t *)d)[i];
@@ -27,6 +27,41 @@ static double voxel_value(const nifti_image *im, size_t i) {
   case DT_UINT32: return ((const uint32_t *)d)[i];
   default: return NAN;
   }
+}
+
+/* The voxel data as stored (niftilib's loader would replace NaN and Inf by 0
+ * silently, hiding a corrupt file): read through niftilib's znz layer from
+ * the image file at its offset, byte-swapped to this machine's order. */
+static int read_raw(tmsf_context *ctx, const char *path, const nifti_image *im, size_t bytes, void **out) {
+  *out = NULL;
+  znzFile fp = znzopen(im->iname, "rb", nifti_is_gzfile(im->iname));
+  if (znz_isnull(fp)) return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open the image data in %s", path, im->iname);
+  unsigned char *buf = malloc(bytes ? bytes : 1);
+  if (!buf) {
+    znzclose(fp);
+    return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory for %zu bytes of voxel data", path, bytes);
+  }
+  size_t got = 0;
+  /* znzseek returns fseek's 0 for plain files and gzseek's new offset for gzip */
+  if (znzseek(fp, (znz_off_t)im->iname_offset, SEEK_SET) >= 0) {
+    while (got < bytes) {
+      size_t n = znzread(buf + got, 1, bytes - got, fp);
+      if (n == 0) break;
+      got += n;
+    }
+  }
+  znzclose(fp);
+  if (got != bytes) {
+    free(buf);
+    return TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
+                      "%s: voxel data truncated: the header announces %lld voxels of %d bytes "
+                      "(%zu bytes from offset %lld), the file holds %zu",
+                      path, (long long)im->nvox, im->nbyper, bytes, (long long)im->iname_offset, got);
+  }
+  if (im->nbyper > 1 && im->byteorder != nifti_short_order())
+    nifti_swap_Nbytes((int64_t)(bytes / (size_t)im->nbyper), im->nbyper, buf);
+  *out = buf;
+  return TMSF_SUCCESS;
 }
 
 int tmsf_nifti_coil_read(tmsf_context *ctx, const char *path, tmsf_coil **coil) {
@@ -77,24 +112,21 @@ int tmsf_nifti_coil_read(tmsf_context *ctx, const char *path, tmsf_coil **coil) 
         M[4 * r + c] = scale * (A ? A->m[r][c] : (r == c ? im->pixdim[r + 1] : 0.0));
     M[15] = 1.0;
   }
-  if (nifti_image_load(im) != 0 || !im->data) {
-    ierr = TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
-                      "%s: voxel data truncated or unreadable: the header announces %lld voxels "
-                      "of %d bytes",
-                      path, (long long)im->nvox, im->nbyper);
-    goto out;
-  }
   {
     size_t nvox = (size_t)nx * (size_t)ny * (size_t)nz;
+    void *raw;
+    ierr = read_raw(ctx, path, im, 3 * nvox * (size_t)im->nbyper, &raw);
+    if (ierr) goto out;
     double *buf = tmsf_malloc_array(nvox * 3, sizeof(double));
     if (!buf) {
+      free(raw);
       ierr = TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory", path);
       goto out;
     }
     double slope = im->scl_slope != 0.0 && isfinite(im->scl_slope) ? im->scl_slope : 1.0;
     double inter = isfinite(im->scl_inter) ? im->scl_inter : 0.0;
     for (size_t i = 0; i < 3 * nvox; i++) {
-      double v = voxel_value(im, i) * slope + inter;
+      double v = voxel_value(im->datatype, raw, i) * slope + inter;
       if (!isfinite(v)) {
         size_t vox = i % nvox;
         ierr = TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
@@ -103,10 +135,12 @@ int tmsf_nifti_coil_read(tmsf_context *ctx, const char *path, tmsf_coil **coil) 
                           path, vox % (size_t)nx, (vox / (size_t)nx) % (size_t)ny,
                           vox / ((size_t)nx * (size_t)ny), i / nvox);
         free(buf);
+        free(raw);
         goto out;
       }
       buf[i] = v;
     }
+    free(raw);
     int64_t dims[3] = {nx, ny, nz};
     ierr = tmsf_coil_create_grid(ctx, dims, buf, M, coil);
     free(buf);

@@ -77,6 +77,7 @@ static int cmp_i32(const void *a, const void *b) {
 }
 
 static void mesh_free_arrays(tmsf_mesh *m) {
+  free(m->origin);
   free(m->nodes);
   free(m->tets);
   free(m->tet_tags);
@@ -228,6 +229,11 @@ int tmsf_mesh_from_owned(tmsf_context *ctx, const char *origin, int64_t num_node
     goto fail;
   }
   *m = tmp;
+  m->origin = tmsf_strdup(origin);
+  if (!m->origin) {
+    tmsf_mesh_destroy(&m);
+    return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory", origin);
+  }
   ierr = tmsf_mesh_build_adjacency(m);
   if (ierr) {
     tmsf_mesh_destroy(&m);
@@ -440,10 +446,10 @@ int tmsf_mesh_tet_conductivities(const tmsf_mesh *mesh, double *sigma) {
       for (int64_t e = 0; e < mesh->num_tets; e++) count += mesh->tet_tags[e] == mesh->tags[i];
       free(tag_sigma);
       return TMSF_ERROR(mesh->ctx, TMSF_ERR_CONDUCTIVITY,
-                        "tissue tag %d (%lld tetrahedra) has no conductivity: SimNIBS defaults "
-                        "cover tags 1..10; set one with tmsf_mesh_set_conductivity or --sigma "
-                        "TAG=S_PER_M",
-                        mesh->tags[i], (long long)count);
+                        "%s: tissue tag %d (%lld tetrahedra) has no conductivity: SimNIBS "
+                        "defaults cover tags 1..10; set one with tmsf_mesh_set_conductivity or "
+                        "--sigma TAG=S_PER_M",
+                        mesh->origin, mesh->tags[i], (long long)count);
     }
   }
 #if TMSF_HAVE_OPENMP

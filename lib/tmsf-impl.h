@@ -84,6 +84,7 @@ typedef struct tmsf_locator tmsf_locator;
 
 struct tmsf_mesh {
   tmsf_context *ctx;
+  char *origin;    /* file name, or "tmsf_mesh_create", for messages */
   int64_t num_nodes;
   double *nodes;   /* 3*num_nodes, metres */
   int64_t num_tets;

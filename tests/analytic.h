@@ -15,7 +15,6 @@
 
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 static inline void analytic_cross(const double a[3], const double b[3], double c[3]) {
   c[0] = a[1] * b[2] - a[2] * b[1];
@@ -56,72 +55,6 @@ static inline void analytic_place_dipoles(int64_t n, const double *pos_c, const 
       mom[3 * k + i] = P[4 * i] * mom_c[3 * k] + P[4 * i + 1] * mom_c[3 * k + 1] +
                        P[4 * i + 2] * mom_c[3 * k + 2];
     }
-}
-
-/*
- * The same field, summed in a form the compiler vectorises: since
- * r x m and r x r0 share the factor r,
- *   E(r) = r x sum_k s_k (F_k m_k - (m_k . gradF_k) r0_k),  s_k = -(dI/dt) mu0/(4 pi F_k^2),
- * over dipoles stored as separate coordinate arrays (analytic_dipoles_soa).
- */
-typedef struct analytic_dipoles {
-  int64_t n;
-  double *x, *y, *z, *mx, *my, *mz, *nr0, *inv_nr0; /* positions, moments, |r0|, 1/|r0| */
-} analytic_dipoles;
-
-/* Fill d from n dipoles in head coordinates (pos, mom: 3 per dipole);
- * returns 0, or -1 when out of memory.  Free with analytic_dipoles_free. */
-static inline int analytic_dipoles_soa(int64_t n, const double *pos, const double *mom,
-                                       analytic_dipoles *d) {
-  d->n = n;
-  d->x = (double *)malloc(sizeof(double) * 8 * (size_t)n);
-  if (!d->x) return -1;
-  d->y = d->x + n, d->z = d->x + 2 * n, d->mx = d->x + 3 * n, d->my = d->x + 4 * n;
-  d->mz = d->x + 5 * n, d->nr0 = d->x + 6 * n, d->inv_nr0 = d->x + 7 * n;
-  for (int64_t k = 0; k < n; k++) {
-    d->x[k] = pos[3 * k], d->y[k] = pos[3 * k + 1], d->z[k] = pos[3 * k + 2];
-    d->mx[k] = mom[3 * k], d->my[k] = mom[3 * k + 1], d->mz[k] = mom[3 * k + 2];
-    d->nr0[k] = sqrt(d->x[k] * d->x[k] + d->y[k] * d->y[k] + d->z[k] * d->z[k]);
-    d->inv_nr0[k] = 1.0 / d->nr0[k];
-  }
-  return 0;
-}
-
-static inline void analytic_dipoles_free(analytic_dipoles *d) {
-  free(d->x);
-  d->x = NULL;
-}
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("avx2,fma", "default")))
-#endif
-static inline void analytic_sphere_E_soa(const analytic_dipoles *d, double didt, const double r[3],
-                                         double E[3]) {
-  const double *X = d->x, *Y = d->y, *Z = d->z, *MX = d->mx, *MY = d->my, *MZ = d->mz;
-  const double *NR0 = d->nr0, *INR0 = d->inv_nr0;
-  const double rx = r[0], ry = r[1], rz = r[2];
-  double vx = 0.0, vy = 0.0, vz = 0.0;
-#ifdef _OPENMP
-#pragma omp simd reduction(+ : vx, vy, vz)
-#endif
-  for (int64_t k = 0; k < d->n; k++) {
-    double ax = X[k] - rx, ay = Y[k] - ry, az = Z[k] - rz;
-    double a2 = ax * ax + ay * ay + az * az, inv_na = 1.0 / sqrt(a2), na = a2 * inv_na;
-    double nr0 = NR0[k], r0a = X[k] * ax + Y[k] * ay + Z[k] * az;
-    double F = na * (nr0 * na + r0a);
-    double q = r0a * inv_na;
-    double c1 = a2 * INR0[k] + 2.0 * na + 2.0 * nr0 + q, c2 = na + 2.0 * nr0 + q;
-    double mg = MX[k] * (c1 * X[k] - c2 * rx) + MY[k] * (c1 * Y[k] - c2 * ry) +
-                MZ[k] * (c1 * Z[k] - c2 * rz);
-    double s = 1.0 / (F * F);
-    vx += s * (F * MX[k] - mg * X[k]);
-    vy += s * (F * MY[k] - mg * Y[k]);
-    vz += s * (F * MZ[k] - mg * Z[k]);
-  }
-  const double f = -didt * 1e-7;
-  E[0] = f * (ry * vz - rz * vy);
-  E[1] = f * (rz * vx - rx * vz);
-  E[2] = f * (rx * vy - ry * vx);
 }
 
 #endif

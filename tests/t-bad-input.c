@@ -874,8 +874,22 @@ static void nifti_cases(tmsf_context *ctx) {
                      (words){.all = {"header", "1 x 21 x 21 x 3", ">= 2"}});
     free(g.d);
   }
-  /* An unsupported datatype (complex64).  (A NaN sample cannot be tested:
-   * niftilib's loader silently replaces non-finite floats by 0.) */
+  /* A NaN and an infinite sample (float32 data): reported with the voxel, not
+   * zeroed (the voxel data are read raw, niftilib's loader would zero them). */
+  {
+    buf g = buf_copy(raw.d, raw.n);
+    float nanv = NAN, infv = INFINITY;
+    size_t vox = 5 + 21 * (7 + 21 * 3); /* voxel (5, 7, 3), component 0 */
+    memcpy(g.d + 352 + 4 * vox, &nanv, 4);
+    expect_coil_fail(ctx, "nan.nii", write_tmp("nan.nii", g.d, g.n), TMSF_ERR_FORMAT,
+                     (words){.all = {"voxel (5, 7, 3) component 0", "not finite"}});
+    memcpy(g.d + 352 + 4 * vox, &raw.d[352 + 4 * vox], 4);
+    memcpy(g.d + 352 + 4 * (vox + 2 * 21 * 21 * 21), &infv, 4);
+    expect_coil_fail(ctx, "inf.nii.gz", write_tmp_gz("inf.nii.gz", g.d, g.n), TMSF_ERR_FORMAT,
+                     (words){.all = {"voxel (5, 7, 3) component 2", "not finite"}});
+    free(g.d);
+  }
+  /* An unsupported datatype (complex64). */
   {
     buf g = buf_copy(raw.d, raw.n);
     int16_t dt[2] = {32 /* DT_COMPLEX64 */, 64};
