@@ -109,6 +109,8 @@ int main(void) {
   for (int i = 0; i < nv && i < 4; i++)
     CHECK(strcmp(names[i], want[i]) == 0, "view %d is named '%s'; expected '%s'", i, names[i], want[i]);
   if (nv == 4) {
+    printf("View[1].Max %.17g, View[3].Max %.17g: relative differences %.2g, %.2g\n", vmax[1],
+           vmax[3], fabs(vmax[1] - maxE) / maxE, fabs(vmax[3] - maxJ) / maxJ);
     CHECK_REL(vmax[1], maxE, 1e-6, "View[1].Max (magnE) vs max |E|");
     CHECK_REL(vmax[0], maxE, 1e-6, "View[0].Max (E) vs max |E|");
     CHECK_REL(vmax[2], maxJ, 1e-6, "View[2].Max (J) vs max |J|");

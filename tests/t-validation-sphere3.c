@@ -43,7 +43,7 @@ int main(void) {
   double *pos = malloc(sizeof(double) * 3 * nd), *mom = malloc(sizeof(double) * 3 * nd);
   analytic_place_dipoles(nd, cpos, cmom, P, pos, mom);
 
-  double ee = 0, aa = 0, ea = 0, d2 = 0, a2w = 0;
+  double ee = 0, aa = 0, ea = 0, d2 = 0;
   for (int64_t e = 0; e < ne; e++) {
     if (tags[e] != 3) continue;
     double c[3] = {0, 0, 0}, A[3];
@@ -56,7 +56,6 @@ int main(void) {
       ea += E[3 * e + j] * A[j];
       d2 += (E[3 * e + j] - A[j]) * (E[3 * e + j] - A[j]);
     }
-    a2w += 0;
   }
   double rdm = sqrt(fmax(0.0, 2.0 - 2.0 * ea / sqrt(ee * aa)));
   double mag = fabs(log(sqrt(ee) / sqrt(aa)));
