@@ -11,6 +11,7 @@
  * deterministic, which the test also reports).
  */
 #include "test-common.h"
+#include "test-mesh.h"
 
 static double rel_diff(int64_t n, const double *a, const double *b) {
   double d = 0, s = 0;
@@ -98,18 +99,8 @@ int main(void) {
     double worstE = 0;
     for (int64_t e = 0; e < ne; e++) {
       const int32_t *t = tets + 4 * e;
-      double J[3][3], g[4][3];
-      for (int r = 0; r < 3; r++)
-        for (int c = 0; c < 3; c++) J[r][c] = nodes[3 * t[r + 1] + c] - nodes[3 * t[0] + c];
-      double det = J[0][0] * (J[1][1] * J[2][2] - J[1][2] * J[2][1]) - J[0][1] * (J[1][0] * J[2][2] - J[1][2] * J[2][0]) +
-                   J[0][2] * (J[1][0] * J[2][1] - J[1][1] * J[2][0]);
-      for (int r = 0; r < 3; r++) {
-        int r1 = (r + 1) % 3, r2 = (r + 2) % 3;
-        double cr[3] = {J[r1][1] * J[r2][2] - J[r1][2] * J[r2][1], J[r1][2] * J[r2][0] - J[r1][0] * J[r2][2],
-                        J[r1][0] * J[r2][1] - J[r1][1] * J[r2][0]};
-        for (int c = 0; c < 3; c++) g[r + 1][c] = cr[c] / det;
-      }
-      for (int c = 0; c < 3; c++) g[0][c] = -(g[1][c] + g[2][c] + g[3][c]);
+      double g[4][3];
+      double det = test_tet_gradients(nodes, t, g);
       double Ew[3];
       for (int c = 0; c < 3; c++) {
         double gp = 0, a = 0;

@@ -40,19 +40,8 @@ static csr laplacian(const tmsf_mesh *mesh) {
   tmsf_mesh_get_tetrahedra(mesh, &t, &tag);
   trip *tr = malloc(sizeof(trip) * 16 * (size_t)ne);
   for (int64_t e = 0; e < ne; e++) {
-    /* gradients via the inverse of [x1-x0, x2-x0, x3-x0] */
-    double J[3][3], g[4][3];
-    for (int r = 0; r < 3; r++)
-      for (int c = 0; c < 3; c++) J[r][c] = x[3 * t[4 * e + r + 1] + c] - x[3 * t[4 * e] + c];
-    double det = J[0][0] * (J[1][1] * J[2][2] - J[1][2] * J[2][1]) - J[0][1] * (J[1][0] * J[2][2] - J[1][2] * J[2][0]) +
-                 J[0][2] * (J[1][0] * J[2][1] - J[1][1] * J[2][0]);
-    for (int r = 0; r < 3; r++) {
-      int r1 = (r + 1) % 3, r2 = (r + 2) % 3;
-      double cr[3] = {J[r1][1] * J[r2][2] - J[r1][2] * J[r2][1], J[r1][2] * J[r2][0] - J[r1][0] * J[r2][2],
-                      J[r1][0] * J[r2][1] - J[r1][1] * J[r2][0]};
-      for (int c = 0; c < 3; c++) g[r + 1][c] = cr[c] / det;
-    }
-    for (int c = 0; c < 3; c++) g[0][c] = -(g[1][c] + g[2][c] + g[3][c]);
+    double g[4][3];
+    double det = test_tet_gradients(x, t + 4 * e, g);
     double sig = tag[e] == 3 ? 1.654 : tag[e] == 4 ? 0.01 : 0.465;
     double vol = det / 6.0;
     for (int a = 0; a < 4; a++)

@@ -62,6 +62,25 @@ static inline void test_box_arrays(int n, double h, double **nodes, int32_t **te
         }
 }
 
+/* Gradients of the barycentric shape functions of tetrahedron t (written here
+ * independently of the library, from the cofactors of [x1-x0, x2-x0, x3-x0]);
+ * returns 6 times the signed volume. */
+static inline double test_tet_gradients(const double *x, const int32_t *t, double g[4][3]) {
+  double J[3][3];
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 3; c++) J[r][c] = x[3 * t[r + 1] + c] - x[3 * t[0] + c];
+  double det = J[0][0] * (J[1][1] * J[2][2] - J[1][2] * J[2][1]) - J[0][1] * (J[1][0] * J[2][2] - J[1][2] * J[2][0]) +
+               J[0][2] * (J[1][0] * J[2][1] - J[1][1] * J[2][0]);
+  for (int r = 0; r < 3; r++) {
+    int r1 = (r + 1) % 3, r2 = (r + 2) % 3;
+    double cr[3] = {J[r1][1] * J[r2][2] - J[r1][2] * J[r2][1], J[r1][2] * J[r2][0] - J[r1][0] * J[r2][2],
+                    J[r1][0] * J[r2][1] - J[r1][1] * J[r2][0]};
+    for (int c = 0; c < 3; c++) g[r + 1][c] = cr[c] / det;
+  }
+  for (int c = 0; c < 3; c++) g[0][c] = -(g[1][c] + g[2][c] + g[3][c]);
+  return det;
+}
+
 static inline int test_box_mesh(tmsf_context *ctx, int n, double h, int32_t tag, tmsf_mesh **mesh) {
   double *nodes;
   int32_t *tets, *tags;
