@@ -462,33 +462,35 @@ fail:
   return ierr;
 }
 
-int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
-                          const double head_from_coil_m[16], double didt_A_per_s,
-                          tmsf_field **field) {
-  if (!s || !coil || !head_from_coil_m || !field) return TMSF_ERR_ARGUMENT;
-  *field = NULL;
+/* ------------------------------------------------------------------------- */
+/* One pose: primary field, right-hand side, field                           */
+/* ------------------------------------------------------------------------- */
+
+static int check_pose_args(tmsf_simulation *s, const tmsf_coil *coil, const double P[16], double didt) {
   if (!s->is_setup)
-    return TMSF_ERROR(s->ctx, TMSF_ERR_STATE, "tmsf_simulation_solve before tmsf_simulation_setup");
-  TMSF_CALL(tmsf_pose_check(s->ctx, head_from_coil_m));
-  if (!isfinite(didt_A_per_s))
-    return TMSF_ERROR(s->ctx, TMSF_ERR_ARGUMENT, "dI/dt must be finite, got %g A/s", didt_A_per_s);
-  const tmsf_mesh *m = s->mesh;
-  const int64_t nn = m->num_nodes, ne = m->num_tets;
+    return TMSF_ERROR(s->ctx, TMSF_ERR_STATE, "simulation used before tmsf_simulation_setup");
+  if (!coil || !P) return TMSF_ERROR(s->ctx, TMSF_ERR_ARGUMENT, "coil and pose are required");
+  TMSF_CALL(tmsf_pose_check(s->ctx, P));
+  if (!isfinite(didt))
+    return TMSF_ERROR(s->ctx, TMSF_ERR_ARGUMENT, "dI/dt must be finite, got %g A/s", didt);
+  return TMSF_SUCCESS;
+}
+
+/* dA/dt at the internal nodes. */
+static int pose_primary(tmsf_simulation *s, const tmsf_coil *coil, const double P[16], double didt,
+                        double *dadt) {
+  /* coil->ctx may differ; errors land in the coil's context and are copied */
+  int ierr = tmsf_coil_primary_field(coil, P, didt, s->n, s->xyz, dadt, &s->outside);
+  if (ierr && coil->ctx != s->ctx) TMSF_ERROR(s->ctx, ierr, "%s", tmsf_context_last_error(coil->ctx));
+  return ierr;
+}
+
+/* b_i = - sum_e sigma_e V_e a_e . g_i (internal numbering), b_ground = 0. */
+static void pose_rhs(tmsf_simulation *s, const double *dadt, double *b) {
+  const int64_t nn = s->n, ne = s->mesh->num_tets;
   const int nth = tmsf_threads(s->ctx);
   (void)nth; /* unused in a build without OpenMP */
-  tmsf_field *f;
-  TMSF_CALL(tmsf_field_alloc(s->ctx, m, &f));
-  double t0 = tmsf_wtime();
-  /* primary field at the nodes: coil->ctx may differ; errors land in the coil's context */
-  int ierr = tmsf_coil_primary_field(coil, head_from_coil_m, didt_A_per_s, nn, s->xyz, s->dadt, &s->outside);
-  if (ierr) {
-    if (coil->ctx != s->ctx) TMSF_ERROR(s->ctx, ierr, "%s", tmsf_context_last_error(coil->ctx));
-    tmsf_field_destroy(&f);
-    return ierr;
-  }
-  double t1 = tmsf_wtime();
   /* w_e = sigma_e V_e a_e */
-  const double *dadt = s->dadt;
 #if TMSF_HAVE_OPENMP
 #pragma omp parallel for schedule(static) num_threads(nth)
 #endif
@@ -509,35 +511,19 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
       const double *g = s->grad + 12 * e + 3 * s->local[p];
       acc += s->w[3 * e] * g[0] + s->w[3 * e + 1] * g[1] + s->w[3 * e + 2] * g[2];
     }
-    s->b[i] = -acc;
+    b[i] = -acc;
   }
-  s->b[s->ground] = 0.0;
-  double t2 = tmsf_wtime();
-  /* warm start: previous solution scaled to the new dI/dt */
-  if (s->have_phi && s->last_didt != 0.0) {
-    double scale = didt_A_per_s / s->last_didt;
-    for (int64_t i = 0; i < nn; i++) s->x[i] = scale * s->phi[i];
-  } else {
-    memset(s->x, 0, (size_t)nn * sizeof(double));
-  }
-  s->x[s->ground] = 0.0;
-  ierr = tmsf_solver_solve(s->solver, 1, s->b, s->x);
-  double it = 0, res = 0;
-  tmsf_solver_get_info(s->solver, TMSF_SOLVER_ITERATIONS, &it);
-  tmsf_solver_get_info(s->solver, TMSF_SOLVER_RESIDUAL, &res);
-  s->iterations = it;
-  s->residual = res;
-  if (ierr) {
-    tmsf_field_destroy(&f);
-    s->have_phi = 0;
-    return ierr;
-  }
-  memcpy(s->phi, s->x, (size_t)nn * sizeof(double));
-  s->last_didt = didt_A_per_s;
-  s->have_phi = 1;
-  double t3 = tmsf_wtime();
-  /* E_e = -sum phi_i g_i - a_e, returned in the mesh's numbering */
-  const double *phi = s->x;
+  b[s->ground] = 0.0;
+}
+
+/* E_e = -sum phi_i g_i - a_e, returned in the mesh's numbering. */
+static int pose_field(tmsf_simulation *s, const double *dadt, const double *phi, double didt,
+                      tmsf_field **field) {
+  const int64_t nn = s->n, ne = s->mesh->num_tets;
+  const int nth = tmsf_threads(s->ctx);
+  (void)nth; /* unused in a build without OpenMP */
+  tmsf_field *f;
+  TMSF_CALL(tmsf_field_alloc(s->ctx, s->mesh, &f));
 #if TMSF_HAVE_OPENMP
 #pragma omp parallel for schedule(static) num_threads(nth)
 #endif
@@ -559,14 +545,135 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
 #pragma omp parallel for schedule(static) num_threads(nth)
 #endif
   for (int64_t i = 0; i < nn; i++) f->phi[s->nperm[i]] = phi[i];
-  f->didt = didt_A_per_s;
+  f->didt = didt;
+  *field = f;
+  return TMSF_SUCCESS;
+}
+
+int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
+                          const double head_from_coil_m[16], double didt_A_per_s,
+                          tmsf_field **field) {
+  if (!s || !field) return TMSF_ERR_ARGUMENT;
+  *field = NULL;
+  TMSF_CALL(check_pose_args(s, coil, head_from_coil_m, didt_A_per_s));
+  const int64_t nn = s->n;
+  double t0 = tmsf_wtime();
+  TMSF_CALL(pose_primary(s, coil, head_from_coil_m, didt_A_per_s, s->dadt));
+  double t1 = tmsf_wtime();
+  pose_rhs(s, s->dadt, s->b);
+  double t2 = tmsf_wtime();
+  /* warm start: previous solution scaled to the new dI/dt */
+  if (s->have_phi && s->last_didt != 0.0) {
+    double scale = didt_A_per_s / s->last_didt;
+    for (int64_t i = 0; i < nn; i++) s->x[i] = scale * s->phi[i];
+  } else {
+    memset(s->x, 0, (size_t)nn * sizeof(double));
+  }
+  s->x[s->ground] = 0.0;
+  int ierr = tmsf_solver_solve(s->solver, 1, s->b, s->x);
+  tmsf_solver_get_info(s->solver, TMSF_SOLVER_ITERATIONS, &s->iterations);
+  tmsf_solver_get_info(s->solver, TMSF_SOLVER_RESIDUAL, &s->residual);
+  if (ierr) {
+    s->have_phi = 0;
+    return ierr;
+  }
+  memcpy(s->phi, s->x, (size_t)nn * sizeof(double));
+  s->last_didt = didt_A_per_s;
+  s->have_phi = 1;
+  double t3 = tmsf_wtime();
+  TMSF_CALL(pose_field(s, s->dadt, s->x, didt_A_per_s, field));
   double t4 = tmsf_wtime();
   s->t_primary = t1 - t0;
   s->t_rhs = t2 - t1;
   s->t_solve = t3 - t2;
   s->t_field = t4 - t3;
-  *field = f;
   return TMSF_SUCCESS;
+}
+
+int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int num_poses,
+                               const double *head_from_coil_m, const double *didt_A_per_s,
+                               tmsf_field **fields) {
+  if (!s || !fields || num_poses < 1 || !head_from_coil_m || !didt_A_per_s) return TMSF_ERR_ARGUMENT;
+  for (int k = 0; k < num_poses; k++) fields[k] = NULL;
+  for (int k = 0; k < num_poses; k++)
+    TMSF_CALL(check_pose_args(s, coil, head_from_coil_m + 16 * k, didt_A_per_s[k]));
+  const int64_t nn = s->n;
+  double *dadt = tmsf_malloc_array((size_t)nn * 3 * (size_t)num_poses, sizeof(double));
+  double *B = tmsf_malloc_array((size_t)nn * (size_t)num_poses, sizeof(double));
+  double *X = tmsf_calloc_array((size_t)nn * (size_t)num_poses, sizeof(double));
+  if (!dadt || !B || !X) {
+    free(dadt), free(B), free(X);
+    return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "out of memory for %d poses", num_poses);
+  }
+  int ierr = TMSF_SUCCESS;
+  double tp = 0.0, tr = 0.0;
+  for (int k = 0; k < num_poses && !ierr; k++) {
+    double a = tmsf_wtime();
+    ierr = pose_primary(s, coil, head_from_coil_m + 16 * k, didt_A_per_s[k], dadt + 3 * nn * k);
+    double b = tmsf_wtime();
+    if (!ierr) pose_rhs(s, dadt + 3 * nn * k, B + nn * k);
+    tp += b - a;
+    tr += tmsf_wtime() - b;
+  }
+  double t2 = tmsf_wtime();
+  if (!ierr) {
+    ierr = tmsf_solver_solve(s->solver, num_poses, B, X);
+    tmsf_solver_get_info(s->solver, TMSF_SOLVER_ITERATIONS, &s->iterations);
+    tmsf_solver_get_info(s->solver, TMSF_SOLVER_RESIDUAL, &s->residual);
+  }
+  double t3 = tmsf_wtime();
+  for (int k = 0; k < num_poses && !ierr; k++)
+    ierr = pose_field(s, dadt + 3 * nn * k, X + nn * k, didt_A_per_s[k], &fields[k]);
+  if (ierr)
+    for (int k = 0; k < num_poses; k++) tmsf_field_destroy(&fields[k]);
+  s->t_primary = tp;
+  s->t_rhs = tr;
+  s->t_solve = t3 - t2;
+  s->t_field = tmsf_wtime() - t3;
+  free(dadt), free(B), free(X);
+  return ierr;
+}
+
+int tmsf_simulation_get_matrix(const tmsf_simulation *s, int64_t *n, const int64_t **row_ptr,
+                               const int32_t **cols, const double **vals) {
+  if (!s || !n || !row_ptr || !cols || !vals) return TMSF_ERR_ARGUMENT;
+  if (!s->is_setup)
+    return TMSF_ERROR(s->ctx, TMSF_ERR_STATE, "tmsf_simulation_get_matrix before tmsf_simulation_setup");
+  *n = s->n;
+  *row_ptr = s->row_ptr;
+  *cols = s->cols;
+  *vals = s->vals;
+  return TMSF_SUCCESS;
+}
+
+int tmsf_simulation_get_node_order(const tmsf_simulation *s, const int32_t **mesh_node) {
+  if (!s || !mesh_node) return TMSF_ERR_ARGUMENT;
+  if (!s->is_setup)
+    return TMSF_ERROR(s->ctx, TMSF_ERR_STATE, "tmsf_simulation_get_node_order before tmsf_simulation_setup");
+  *mesh_node = s->nperm;
+  return TMSF_SUCCESS;
+}
+
+int tmsf_simulation_rhs(tmsf_simulation *s, const tmsf_coil *coil, const double head_from_coil_m[16],
+                        double didt_A_per_s, double *b) {
+  if (!s || !b) return TMSF_ERR_ARGUMENT;
+  TMSF_CALL(check_pose_args(s, coil, head_from_coil_m, didt_A_per_s));
+  TMSF_CALL(pose_primary(s, coil, head_from_coil_m, didt_A_per_s, s->dadt));
+  pose_rhs(s, s->dadt, b);
+  return TMSF_SUCCESS;
+}
+
+int tmsf_simulation_field_from_potential(tmsf_simulation *s, const tmsf_coil *coil,
+                                         const double head_from_coil_m[16], double didt_A_per_s,
+                                         const double *phi, tmsf_field **field) {
+  if (!s || !phi || !field) return TMSF_ERR_ARGUMENT;
+  *field = NULL;
+  TMSF_CALL(check_pose_args(s, coil, head_from_coil_m, didt_A_per_s));
+  for (int64_t i = 0; i < s->n; i++)
+    if (!isfinite(phi[i]))
+      return TMSF_ERROR(s->ctx, TMSF_ERR_NUMERIC, "potential entry %lld is not finite", (long long)i);
+  TMSF_CALL(pose_primary(s, coil, head_from_coil_m, didt_A_per_s, s->dadt));
+  return pose_field(s, s->dadt, phi, didt_A_per_s, field);
 }
 
 int tmsf_simulation_get_info(const tmsf_simulation *s, tmsf_simulation_info what, double *value) {

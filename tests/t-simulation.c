@@ -198,6 +198,77 @@ int main(void) {
     CHECK(tmsf_simulation_solve(sim, coil, S, 1e6, &fx) == TMSF_ERR_POSE && !fx, "reflected pose");
     CHECK(tmsf_simulation_solve(sim, coil, P, NAN, &fx) == TMSF_ERR_ARGUMENT && !fx, "NaN dI/dt");
   }
+  /* several poses at once equal one at a time */
+  {
+    double poses[32], didts[2] = {1e6, 3e6};
+    memcpy(poses, P, sizeof(P));
+    memcpy(poses + 16, Q, sizeof(Q));
+    tmsf_field *fm[2];
+    REQUIRE_OK(ctx, tmsf_simulation_solve_many(sim, coil, 2, poses, didts, fm));
+    const double *Em0, *Em1;
+    tmsf_field_get_E(fm[0], &Em0);
+    tmsf_field_get_E(fm[1], &Em1);
+    double *Eq3 = malloc(sizeof(double) * 3 * (size_t)ne);
+    for (int64_t i = 0; i < 3 * ne; i++) Eq3[i] = 3.0 * Eq[i];
+    CHECK(rel_diff(3 * ne, Em0, E1) < 1e-9, "solve_many pose 0: %.3g", rel_diff(3 * ne, Em0, E1));
+    CHECK(rel_diff(3 * ne, Em1, Eq3) < 1e-9, "solve_many pose 1: %.3g", rel_diff(3 * ne, Em1, Eq3));
+    double didt;
+    tmsf_field_get_didt(fm[1], &didt);
+    CHECK(didt == 3e6, "solve_many dI/dt");
+    free(Eq3);
+    tmsf_field_destroy(&fm[0]);
+    tmsf_field_destroy(&fm[1]);
+    double bad[32];
+    memcpy(bad, poses, sizeof(bad));
+    bad[16 + 1] = 0.3; /* second pose sheared */
+    fm[0] = fm[1] = (tmsf_field *)&bad;
+    CHECK(tmsf_simulation_solve_many(sim, coil, 2, bad, didts, fm) == TMSF_ERR_POSE && !fm[0] && !fm[1],
+          "a bad pose in a batch fails the batch and leaves no fields");
+  }
+
+  /* the exported system solved by another solver gives the same field */
+  {
+    int64_t n;
+    const int64_t *rp;
+    const int32_t *ci;
+    const double *va;
+    const int32_t *order;
+    REQUIRE_OK(ctx, tmsf_simulation_get_matrix(sim, &n, &rp, &ci, &va));
+    REQUIRE_OK(ctx, tmsf_simulation_get_node_order(sim, &order));
+    CHECK(n == nn, "system size");
+    char *seen = calloc((size_t)nn, 1);
+    int perm_ok = 1;
+    for (int64_t i = 0; i < n; i++) {
+      perm_ok &= order[i] >= 0 && order[i] < nn && !seen[order[i]];
+      if (perm_ok) seen[order[i]] = 1;
+    }
+    free(seen);
+    CHECK(perm_ok, "node order is a permutation");
+    double *b = malloc(sizeof(double) * (size_t)n), *x = calloc((size_t)n, sizeof(double));
+    REQUIRE_OK(ctx, tmsf_simulation_rhs(sim, coil, Q, 1e6, b));
+    tmsf_solver *ext;
+    REQUIRE_OK(ctx, tmsf_solver_create(ctx, "cg", &ext));
+    CHECK_OK(ctx, tmsf_solver_set_tolerance(ext, 1e-12));
+    REQUIRE_OK(ctx, tmsf_solver_setup(ext, n, rp, ci, va));
+    REQUIRE_OK(ctx, tmsf_solver_solve(ext, 1, b, x));
+    tmsf_field *fx;
+    REQUIRE_OK(ctx, tmsf_simulation_field_from_potential(sim, coil, Q, 1e6, x, &fx));
+    const double *Ex;
+    tmsf_field_get_E(fx, &Ex);
+    CHECK(rel_diff(3 * ne, Ex, Eq) < 1e-9, "external solve: %.3g", rel_diff(3 * ne, Ex, Eq));
+    /* the potential comes back in mesh numbering */
+    const double *phx, *phq;
+    tmsf_field_get_potential(fx, &phx);
+    tmsf_field_get_potential(fq, &phq);
+    CHECK(rel_diff(nn, phx, phq) < 1e-9, "potential order: %.3g", rel_diff(nn, phx, phq));
+    x[5] = NAN;
+    tmsf_field *fbad = NULL;
+    CHECK(tmsf_simulation_field_from_potential(sim, coil, Q, 1e6, x, &fbad) == TMSF_ERR_NUMERIC && !fbad, "NaN potential");
+    tmsf_field_destroy(&fx);
+    tmsf_solver_destroy(&ext);
+    free(b), free(x);
+  }
+
   double v;
   CHECK_OK(ctx, tmsf_simulation_get_info(sim, TMSF_SIM_MATRIX_NONZEROS, &v));
   CHECK(v > nn && v < 30 * nn, "nonzeros %g", v);

@@ -71,6 +71,43 @@ TMSF_EXPORT int tmsf_simulation_solve(tmsf_simulation *sim, const tmsf_coil *coi
                                       const double head_from_coil_m[16], double didt_A_per_s,
                                       tmsf_field **field);
 
+/**
+ * Fields of several poses at once: the right-hand sides are solved together
+ * (one block solve: a factorisation is applied to all at once, iterative
+ * solvers share each pass over the matrix).  head_from_coil_m holds 16 values
+ * per pose, didt_A_per_s one per pose; fields receives num_poses new objects
+ * (all NULL on failure).  No warm start.
+ */
+TMSF_EXPORT int tmsf_simulation_solve_many(tmsf_simulation *sim, const tmsf_coil *coil,
+                                           int num_poses, const double *head_from_coil_m,
+                                           const double *didt_A_per_s, tmsf_field **fields);
+
+/**
+ * The assembled system, for programs that bring their own solver or compare
+ * solvers: the n x n stiffness matrix in CSR form (borrowed; valid until the
+ * next setup or destroy) in the solver's numbering, in which unknown i is mesh
+ * node mesh_node[i] (tmsf_simulation_get_node_order).  The grounded unknown's
+ * row and column hold only the diagonal, and its right-hand side entry is 0.
+ */
+TMSF_EXPORT int tmsf_simulation_get_matrix(const tmsf_simulation *sim, int64_t *n,
+                                           const int64_t **row_ptr, const int32_t **cols,
+                                           const double **vals);
+TMSF_EXPORT int tmsf_simulation_get_node_order(const tmsf_simulation *sim,
+                                               const int32_t **mesh_node);
+
+/** Right-hand side of one pose in the solver's numbering: n values in A,
+ * b_i = -sum_e sigma_e V_e a_e . grad N_i (a_e: element mean of dA/dt). */
+TMSF_EXPORT int tmsf_simulation_rhs(tmsf_simulation *sim, const tmsf_coil *coil,
+                                    const double head_from_coil_m[16], double didt_A_per_s,
+                                    double *b);
+
+/** The field of one pose from a potential phi (V, solver numbering) computed
+ * elsewhere, e.g. by an external solver of tmsf_simulation_get_matrix. */
+TMSF_EXPORT int tmsf_simulation_field_from_potential(tmsf_simulation *sim, const tmsf_coil *coil,
+                                                     const double head_from_coil_m[16],
+                                                     double didt_A_per_s, const double *phi,
+                                                     tmsf_field **field);
+
 /** Read a reported quantity (see tmsf_simulation_info). */
 TMSF_EXPORT int tmsf_simulation_get_info(const tmsf_simulation *sim, tmsf_simulation_info what,
                                          double *value);
