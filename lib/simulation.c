@@ -49,6 +49,11 @@ struct tmsf_simulation {
   double *b;
   double *phi;
   double *x;    /* solution of the current solve */
+  /* what s->dadt holds, so that rhs + field_from_potential of one pose
+   * evaluate the primary field once */
+  const tmsf_coil *dadt_coil;
+  double dadt_pose[16], dadt_didt;
+  int dadt_valid;
   double last_didt;
   int have_phi;
   /* statistics */
@@ -80,6 +85,7 @@ static void sim_free_setup(tmsf_simulation *s) {
   tmsf_solver_destroy(&s->solver);
   s->is_setup = 0;
   s->have_phi = 0;
+  s->dadt_valid = 0;
 }
 
 int tmsf_simulation_destroy(tmsf_simulation **sim) {
@@ -558,6 +564,7 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
   TMSF_CALL(check_pose_args(s, coil, head_from_coil_m, didt_A_per_s));
   const int64_t nn = s->n;
   double t0 = tmsf_wtime();
+  s->dadt_valid = 0;
   TMSF_CALL(pose_primary(s, coil, head_from_coil_m, didt_A_per_s, s->dadt));
   double t1 = tmsf_wtime();
   pose_rhs(s, s->dadt, s->b);
@@ -654,11 +661,27 @@ int tmsf_simulation_get_node_order(const tmsf_simulation *s, const int32_t **mes
   return TMSF_SUCCESS;
 }
 
+/* s->dadt for this pose: reused when the last rhs call computed it (the coil
+ * object must not have been changed in between; coils are immutable apart
+ * from their dI/dt limit). */
+static int cached_primary(tmsf_simulation *s, const tmsf_coil *coil, const double P[16], double didt) {
+  if (s->dadt_valid && s->dadt_coil == coil && s->dadt_didt == didt &&
+      memcmp(s->dadt_pose, P, sizeof(s->dadt_pose)) == 0)
+    return TMSF_SUCCESS;
+  s->dadt_valid = 0;
+  TMSF_CALL(pose_primary(s, coil, P, didt, s->dadt));
+  s->dadt_coil = coil;
+  memcpy(s->dadt_pose, P, sizeof(s->dadt_pose));
+  s->dadt_didt = didt;
+  s->dadt_valid = 1;
+  return TMSF_SUCCESS;
+}
+
 int tmsf_simulation_rhs(tmsf_simulation *s, const tmsf_coil *coil, const double head_from_coil_m[16],
                         double didt_A_per_s, double *b) {
   if (!s || !b) return TMSF_ERR_ARGUMENT;
   TMSF_CALL(check_pose_args(s, coil, head_from_coil_m, didt_A_per_s));
-  TMSF_CALL(pose_primary(s, coil, head_from_coil_m, didt_A_per_s, s->dadt));
+  TMSF_CALL(cached_primary(s, coil, head_from_coil_m, didt_A_per_s));
   pose_rhs(s, s->dadt, b);
   return TMSF_SUCCESS;
 }
@@ -672,7 +695,7 @@ int tmsf_simulation_field_from_potential(tmsf_simulation *s, const tmsf_coil *co
   for (int64_t i = 0; i < s->n; i++)
     if (!isfinite(phi[i]))
       return TMSF_ERROR(s->ctx, TMSF_ERR_NUMERIC, "potential entry %lld is not finite", (long long)i);
-  TMSF_CALL(pose_primary(s, coil, head_from_coil_m, didt_A_per_s, s->dadt));
+  TMSF_CALL(cached_primary(s, coil, head_from_coil_m, didt_A_per_s));
   return pose_field(s, s->dadt, phi, didt_A_per_s, field);
 }
 

@@ -102,7 +102,9 @@ TMSF_EXPORT int tmsf_simulation_rhs(tmsf_simulation *sim, const tmsf_coil *coil,
                                     double *b);
 
 /** The field of one pose from a potential phi (V, solver numbering) computed
- * elsewhere, e.g. by an external solver of tmsf_simulation_get_matrix. */
+ * elsewhere, e.g. by an external solver of tmsf_simulation_get_matrix.  The
+ * primary field computed by a preceding tmsf_simulation_rhs for the same coil,
+ * pose and dI/dt is reused. */
 TMSF_EXPORT int tmsf_simulation_field_from_potential(tmsf_simulation *sim, const tmsf_coil *coil,
                                                      const double head_from_coil_m[16],
                                                      double didt_A_per_s, const double *phi,
