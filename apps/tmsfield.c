@@ -53,8 +53,10 @@ static void usage_simulate(FILE *f) {
           "  --mso PERCENT      stimulator output in %% of maximum; needs the coil's dIdtmax\n"
           "  --out FILE.msh     output mesh with the field (written only on success)\n"
           "  --sigma TAG=S_PER_M  override a tissue conductivity (repeatable)\n"
-          "  --solver NAME      linear solver (default cg)\n"
-          "  --tolerance RTOL   relative residual of the linear solve (default 1e-10)\n"
+          "  --solver NAME      linear solver: amg (default), cg, or see 'tmsfield version'\n"
+          "  --field-tolerance REL  stop the solver when E is within REL (relative L2) of\n"
+          "                     the converged solution (default 1e-4)\n"
+          "  --tolerance RTOL   stop at relative residual RTOL instead (SimNIBS: 1e-10)\n"
           "  --threads N        threads (default: all cores)\n"
           "  --quiet            print nothing but errors\n"
           "\n"
@@ -110,7 +112,7 @@ static int parse_double(const char *s, double *v) {
 typedef struct sim_opts {
   const char *mesh, *coil, *out, *solver;
   int have_pose, have_centre, have_ydir, have_didt, have_mso, quiet;
-  double pose_mm[16], centre_mm[3], ydir[3], distance_mm, didt, mso, tolerance;
+  double pose_mm[16], centre_mm[3], ydir[3], distance_mm, didt, mso, tolerance, field_tolerance;
   int threads;
   int num_sigma;
   int sigma_tag[64];
@@ -120,7 +122,8 @@ typedef struct sim_opts {
 static int parse_simulate(int argc, char **argv, sim_opts *o) {
   memset(o, 0, sizeof(*o));
   o->distance_mm = 4.0;
-  o->tolerance = 1e-10;
+  o->tolerance = 0.0;
+  o->field_tolerance = 0.0;
   o->threads = 0;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
@@ -181,6 +184,10 @@ static int parse_simulate(int argc, char **argv, sim_opts *o) {
     } else if (!strcmp(a, "--tolerance")) {
       NEED_VALUE();
       if (!parse_double(val, &o->tolerance)) return fail_usage("--tolerance expects a number, got '%s'", val);
+    } else if (!strcmp(a, "--field-tolerance")) {
+      NEED_VALUE();
+      if (!parse_double(val, &o->field_tolerance))
+        return fail_usage("--field-tolerance expects a number, got '%s'", val);
     } else if (!strcmp(a, "--threads")) {
       NEED_VALUE();
       double t;
@@ -214,6 +221,8 @@ static int parse_simulate(int argc, char **argv, sim_opts *o) {
   if (o->have_centre && !o->have_ydir) return fail_usage("--centre needs --ydir");
   if (o->have_pose && o->have_ydir) return fail_usage("--ydir goes with --centre, not with --pose");
   if (o->have_didt == o->have_mso) return fail_usage("give exactly one of --didt A_PER_S or --mso PERCENT");
+  if (o->tolerance > 0.0 && o->field_tolerance > 0.0)
+    return fail_usage("give at most one of --tolerance and --field-tolerance");
   if (o->have_mso && !(o->mso > 0.0 && o->mso <= 100.0))
     return fail_usage("--mso must be in (0, 100] %%, got %g", o->mso);
   return 0;
@@ -272,7 +281,9 @@ static int cmd_simulate(int argc, char **argv) {
   if ((ierr = tmsf_pose_check(ctx, P))) goto lib_error;
   if ((ierr = tmsf_simulation_create(ctx, mesh, &sim))) goto lib_error;
   if (o.solver && (ierr = tmsf_simulation_set_solver(sim, o.solver))) goto lib_error;
-  if ((ierr = tmsf_simulation_set_tolerance(sim, o.tolerance))) goto lib_error;
+  if (o.tolerance > 0.0 && (ierr = tmsf_simulation_set_tolerance(sim, o.tolerance))) goto lib_error;
+  if (o.field_tolerance > 0.0 && (ierr = tmsf_simulation_set_field_tolerance(sim, o.field_tolerance)))
+    goto lib_error;
   if ((ierr = tmsf_simulation_setup(sim))) goto lib_error;
   if ((ierr = tmsf_simulation_solve(sim, coil, P, didt, &field))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts0);
@@ -300,6 +311,13 @@ static int cmd_simulate(int argc, char **argv) {
     else
       printf("dI/dt     %.2f A/us\n", didt * 1e-6);
     printf("threads   %d\n", threads);
+    double etol;
+    tmsf_simulation_get_info(sim, TMSF_SIM_ENERGY_TOLERANCE, &etol);
+    if (etol > 0.0)
+      printf("solver    %s, stopped when E is within %g of the converged solution (relative L2)\n",
+             o.solver ? o.solver : "amg", o.field_tolerance > 0.0 ? o.field_tolerance : 1e-4);
+    else
+      printf("solver    %s, stopped at relative residual %g\n", o.solver ? o.solver : "amg", o.tolerance);
     printf("time      read %.3f s, coil %.3f s, assembly %.3f s, solver setup %.3f s,\n"
            "          primary field %.3f s, rhs %.3f s, solve %.3f s (%g iterations), "
            "fields %.3f s, write %.3f s\n",
@@ -351,6 +369,12 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("tmsfield %s (%s)\n", tmsf_version(), tmsf_build_info());
+    int ns;
+    const char *const *names;
+    tmsf_solver_list(&ns, &names);
+    printf("solvers:");
+    for (int i = 0; i < ns; i++) printf(" %s", names[i]);
+    printf("\n");
     return 0;
   }
   if (!strcmp(cmd, "simulate")) return cmd_simulate(argc - 2, argv + 2);

@@ -42,6 +42,12 @@ const char *tmsf_build_info(void) {
 #else
          "no"
 #endif
+         " cholmod="
+#if TMSF_HAVE_CHOLMOD
+         "yes"
+#else
+         "no"
+#endif
          " gsl=yes";
 }
 

@@ -20,7 +20,9 @@ struct tmsf_simulation {
   tmsf_context *ctx;
   const tmsf_mesh *mesh;
   char solver_name[64];
-  double rtol;
+  double rtol;       /* residual rule (tmsf_simulation_set_tolerance) */
+  double field_tol;  /* field rule (tmsf_simulation_set_field_tolerance); 0: residual rule */
+  double energy_tol; /* the solver's energy tolerance derived from field_tol at setup */
   int is_setup;
   /* Internal numbering: nodes and tetrahedra sorted along a Morton (Z-order)
    * curve, so that the gathers of assembly, right-hand side, matrix-vector
@@ -46,6 +48,7 @@ struct tmsf_simulation {
   /* per-pose buffers (internal order) */
   double *dadt; /* 3 per node */
   double *w;    /* 3 per element */
+  double *w_part; /* per block of elements: partial energies */
   double *b;
   double *phi;
   double *x;    /* solution of the current solve */
@@ -67,8 +70,9 @@ int tmsf_simulation_create(tmsf_context *ctx, const tmsf_mesh *mesh, tmsf_simula
   if (!*sim) return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "out of memory");
   (*sim)->ctx = ctx;
   (*sim)->mesh = mesh;
-  snprintf((*sim)->solver_name, sizeof((*sim)->solver_name), "cg");
+  snprintf((*sim)->solver_name, sizeof((*sim)->solver_name), "%s", TMSF_DEFAULT_SOLVER);
   (*sim)->rtol = 1e-10;
+  (*sim)->field_tol = 1e-4;
   return TMSF_SUCCESS;
 }
 
@@ -76,7 +80,7 @@ static void sim_free_setup(tmsf_simulation *s) {
   void **arrays[] = {(void **)&s->nperm, (void **)&s->tperm, (void **)&s->xyz, (void **)&s->tet,
                      (void **)&s->nt_ptr, (void **)&s->nt, (void **)&s->local, (void **)&s->vol,
                      (void **)&s->grad, (void **)&s->sigma, (void **)&s->row_ptr, (void **)&s->cols,
-                     (void **)&s->vals, (void **)&s->dadt, (void **)&s->w, (void **)&s->b,
+                     (void **)&s->vals, (void **)&s->dadt, (void **)&s->w, (void **)&s->w_part, (void **)&s->b,
                      (void **)&s->phi, (void **)&s->x};
   for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
     free(*arrays[i]);
@@ -111,7 +115,25 @@ int tmsf_simulation_set_tolerance(tmsf_simulation *sim, double rtol) {
   if (!(rtol > 0.0 && rtol < 1.0))
     return TMSF_ERROR(sim->ctx, TMSF_ERR_ARGUMENT, "tolerance must be in (0, 1), got %g", rtol);
   sim->rtol = rtol;
+  sim->field_tol = 0.0;
   if (sim->solver) TMSF_CALL(tmsf_solver_set_tolerance(sim->solver, rtol));
+  return TMSF_SUCCESS;
+}
+
+int tmsf_simulation_set_field_tolerance(tmsf_simulation *sim, double rel_E) {
+  if (!sim) return TMSF_ERR_ARGUMENT;
+  if (!(rel_E > 0.0 && rel_E < 1.0))
+    return TMSF_ERROR(sim->ctx, TMSF_ERR_ARGUMENT, "field tolerance must be in (0, 1), got %g", rel_E);
+  sim->field_tol = rel_E;
+  if (sim->is_setup) sim->energy_tol = 0.0; /* recomputed below */
+  if (sim->is_setup) {
+    double smin = INFINITY, smax = 0.0;
+    for (int64_t e = 0; e < sim->mesh->num_tets; e++) {
+      if (sim->sigma[e] < smin) smin = sim->sigma[e];
+      if (sim->sigma[e] > smax) smax = sim->sigma[e];
+    }
+    sim->energy_tol = rel_E / (2.0 * sqrt(smax / smin));
+  }
   return TMSF_SUCCESS;
 }
 
@@ -415,10 +437,11 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
   s->grad = tmsf_malloc_array((size_t)ne * 12, sizeof(double));
   s->dadt = tmsf_malloc_array((size_t)nn * 3, sizeof(double));
   s->w = tmsf_malloc_array((size_t)ne * 3, sizeof(double));
+  s->w_part = tmsf_malloc_array((size_t)(ne + TMSF_REDUCE_BLOCK - 1) / TMSF_REDUCE_BLOCK, sizeof(double));
   s->b = tmsf_malloc_array((size_t)nn, sizeof(double));
   s->phi = tmsf_calloc_array((size_t)nn, sizeof(double));
   s->x = tmsf_calloc_array((size_t)nn, sizeof(double));
-  if (!s->sigma || !s->vol || !s->grad || !s->dadt || !s->w || !s->b || !s->phi || !s->x) {
+  if (!s->sigma || !s->vol || !s->grad || !s->dadt || !s->w || !s->w_part || !s->b || !s->phi || !s->x) {
     free(sigma_mesh);
     ierr = TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "setup: out of memory for %lld tetrahedra", (long long)ne);
     goto fail;
@@ -462,6 +485,7 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
   if (ierr) goto fail;
   s->t_setup = tmsf_wtime() - t0;
   s->is_setup = 1;
+  if (s->field_tol > 0.0) TMSF_CALL(tmsf_simulation_set_field_tolerance(s, s->field_tol));
   return TMSF_SUCCESS;
 fail:
   sim_free_setup(s);
@@ -491,22 +515,38 @@ static int pose_primary(tmsf_simulation *s, const tmsf_coil *coil, const double 
   return ierr;
 }
 
-/* b_i = - sum_e sigma_e V_e a_e . g_i (internal numbering), b_ground = 0. */
-static void pose_rhs(tmsf_simulation *s, const double *dadt, double *b) {
+/* b_i = - sum_e sigma_e V_e a_e . g_i (internal numbering), b_ground = 0.
+ * *energy = sum_e sigma_e V_e |a_e|^2 = ||E||_sigma^2 + phi^T K phi, the
+ * reference of the field stopping rule (E is sigma-orthogonal to the
+ * gradients of the discrete space, so ||a||_sigma^2 splits exactly). */
+static void pose_rhs(tmsf_simulation *s, const double *dadt, double *b, double *energy) {
   const int64_t nn = s->n, ne = s->mesh->num_tets;
+  const int64_t nb = (ne + TMSF_REDUCE_BLOCK - 1) / TMSF_REDUCE_BLOCK;
   const int nth = tmsf_threads(s->ctx);
   (void)nth; /* unused in a build without OpenMP */
-  /* w_e = sigma_e V_e a_e */
+  double en = 0.0;
+  /* w_e = sigma_e V_e a_e; energy summed per fixed block (deterministic) */
 #if TMSF_HAVE_OPENMP
 #pragma omp parallel for schedule(static) num_threads(nth)
 #endif
-  for (int64_t e = 0; e < ne; e++) {
-    const int32_t *t = s->tet + 4 * e;
-    double c = 0.25 * s->sigma[e] * s->vol[e];
-    for (int k = 0; k < 3; k++)
-      s->w[3 * e + k] = c * (dadt[3 * (int64_t)t[0] + k] + dadt[3 * (int64_t)t[1] + k] +
-                             dadt[3 * (int64_t)t[2] + k] + dadt[3 * (int64_t)t[3] + k]);
+  for (int64_t blk = 0; blk < nb; blk++) {
+    const int64_t e0 = blk * TMSF_REDUCE_BLOCK, e1 = e0 + TMSF_REDUCE_BLOCK < ne ? e0 + TMSF_REDUCE_BLOCK : ne;
+    double part = 0.0;
+    for (int64_t e = e0; e < e1; e++) {
+      const int32_t *t = s->tet + 4 * e;
+      double c = 0.25 * s->sigma[e] * s->vol[e], a2 = 0.0;
+      for (int k = 0; k < 3; k++) {
+        double ak = 0.25 * (dadt[3 * (int64_t)t[0] + k] + dadt[3 * (int64_t)t[1] + k] +
+                            dadt[3 * (int64_t)t[2] + k] + dadt[3 * (int64_t)t[3] + k]);
+        s->w[3 * e + k] = 4.0 * c * ak;
+        a2 += ak * ak;
+      }
+      part += 4.0 * c * a2;
+    }
+    s->w_part[blk] = part;
   }
+  for (int64_t blk = 0; blk < nb; blk++) en += s->w_part[blk];
+  *energy = en;
 #if TMSF_HAVE_OPENMP
 #pragma omp parallel for schedule(static, 1024) num_threads(nth)
 #endif
@@ -567,7 +607,8 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
   s->dadt_valid = 0;
   TMSF_CALL(pose_primary(s, coil, head_from_coil_m, didt_A_per_s, s->dadt));
   double t1 = tmsf_wtime();
-  pose_rhs(s, s->dadt, s->b);
+  double energy;
+  pose_rhs(s, s->dadt, s->b, &energy);
   double t2 = tmsf_wtime();
   /* warm start: previous solution scaled to the new dI/dt */
   if (s->have_phi && s->last_didt != 0.0) {
@@ -577,7 +618,8 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
     memset(s->x, 0, (size_t)nn * sizeof(double));
   }
   s->x[s->ground] = 0.0;
-  int ierr = tmsf_solver_solve(s->solver, 1, s->b, s->x);
+  int ierr = s->energy_tol > 0.0 ? tmsf_solver_solve_energy(s->solver, 1, s->b, s->x, s->energy_tol, &energy)
+                                  : tmsf_solver_solve(s->solver, 1, s->b, s->x);
   tmsf_solver_get_info(s->solver, TMSF_SOLVER_ITERATIONS, &s->iterations);
   tmsf_solver_get_info(s->solver, TMSF_SOLVER_RESIDUAL, &s->residual);
   if (ierr) {
@@ -608,8 +650,9 @@ int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int nu
   double *dadt = tmsf_malloc_array((size_t)nn * 3 * (size_t)num_poses, sizeof(double));
   double *B = tmsf_malloc_array((size_t)nn * (size_t)num_poses, sizeof(double));
   double *X = tmsf_calloc_array((size_t)nn * (size_t)num_poses, sizeof(double));
-  if (!dadt || !B || !X) {
-    free(dadt), free(B), free(X);
+  double *energy = tmsf_malloc_array((size_t)num_poses, sizeof(double));
+  if (!dadt || !B || !X || !energy) {
+    free(dadt), free(B), free(X), free(energy);
     return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "out of memory for %d poses", num_poses);
   }
   int ierr = TMSF_SUCCESS;
@@ -618,13 +661,14 @@ int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int nu
     double a = tmsf_wtime();
     ierr = pose_primary(s, coil, head_from_coil_m + 16 * k, didt_A_per_s[k], dadt + 3 * nn * k);
     double b = tmsf_wtime();
-    if (!ierr) pose_rhs(s, dadt + 3 * nn * k, B + nn * k);
+    if (!ierr) pose_rhs(s, dadt + 3 * nn * k, B + nn * k, &energy[k]);
     tp += b - a;
     tr += tmsf_wtime() - b;
   }
   double t2 = tmsf_wtime();
   if (!ierr) {
-    ierr = tmsf_solver_solve(s->solver, num_poses, B, X);
+    ierr = s->energy_tol > 0.0 ? tmsf_solver_solve_energy(s->solver, num_poses, B, X, s->energy_tol, energy)
+                               : tmsf_solver_solve(s->solver, num_poses, B, X);
     tmsf_solver_get_info(s->solver, TMSF_SOLVER_ITERATIONS, &s->iterations);
     tmsf_solver_get_info(s->solver, TMSF_SOLVER_RESIDUAL, &s->residual);
   }
@@ -637,7 +681,7 @@ int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int nu
   s->t_rhs = tr;
   s->t_solve = t3 - t2;
   s->t_field = tmsf_wtime() - t3;
-  free(dadt), free(B), free(X);
+  free(dadt), free(B), free(X), free(energy);
   return ierr;
 }
 
@@ -682,7 +726,8 @@ int tmsf_simulation_rhs(tmsf_simulation *s, const tmsf_coil *coil, const double 
   if (!s || !b) return TMSF_ERR_ARGUMENT;
   TMSF_CALL(check_pose_args(s, coil, head_from_coil_m, didt_A_per_s));
   TMSF_CALL(cached_primary(s, coil, head_from_coil_m, didt_A_per_s));
-  pose_rhs(s, s->dadt, b);
+  double energy;
+  pose_rhs(s, s->dadt, b, &energy);
   return TMSF_SUCCESS;
 }
 
@@ -712,6 +757,7 @@ int tmsf_simulation_get_info(const tmsf_simulation *s, tmsf_simulation_info what
   case TMSF_SIM_RESIDUAL: *value = s->residual; break;
   case TMSF_SIM_NODES_OUTSIDE_COIL_GRID: *value = (double)s->outside; break;
   case TMSF_SIM_MATRIX_NONZEROS: *value = s->row_ptr ? (double)s->row_ptr[s->n] : 0.0; break;
+  case TMSF_SIM_ENERGY_TOLERANCE: *value = s->energy_tol; break;
   case TMSF_SIM_MEMORY_BYTES: {
     const double ne = (double)s->mesh->num_tets, nn = (double)s->mesh->num_nodes;
     double nnz = s->row_ptr ? (double)s->row_ptr[s->n] : 0.0;

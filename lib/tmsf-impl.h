@@ -67,6 +67,9 @@ char *tmsf_strdup(const char *s);
 /* Wall clock in seconds (monotonic). */
 double tmsf_wtime(void);
 
+/* The solver a simulation uses unless told otherwise. */
+#define TMSF_DEFAULT_SOLVER "amg"
+
 /* Deterministic parallel sums: fixed blocks independent of the thread count. */
 #define TMSF_REDUCE_BLOCK 4096
 double tmsf_dot(const tmsf_context *ctx, int64_t n, const double *x, const double *y);

@@ -28,6 +28,11 @@ struct tmsf_solver {
   void *data;
   double rtol;
   int64_t max_iterations;
+  /* energy stopping rule (pcg.c): relative A-norm error tolerance and, for the
+   * current solve only, one reference energy per right-hand side; 0 / NULL:
+   * the residual rule */
+  double energy_tol;
+  const double *energy_ref;
   /* borrowed matrix */
   int64_t n;
   const int64_t *row_ptr;
@@ -42,7 +47,28 @@ struct tmsf_solver {
 };
 
 /* Registered implementations. */
-extern const tmsf_solver_ops tmsf_solver_cg_ops;
+extern const tmsf_solver_ops tmsf_solver_cg_ops;  /* Jacobi CG, the reference */
+extern const tmsf_solver_ops tmsf_solver_amg_ops; /* CG + smoothed-aggregation multigrid */
+#if TMSF_HAVE_CHOLMOD
+extern const tmsf_solver_ops tmsf_solver_cholmod_ops; /* sparse Cholesky (SuiteSparse CHOLMOD) */
+#endif
+
+/* Preconditioned conjugate gradient (pcg.c) shared by the iterative solvers. */
+typedef struct tmsf_pcg_prec {
+  void *data;
+  void (*apply)(void *data, const double *r, double *z); /* z = M^-1 r */
+} tmsf_pcg_prec;
+
+/* Doubles of work space tmsf_pcg_solve needs for n unknowns. */
+int tmsf_pcg_work_size(int64_t n, int64_t *doubles);
+/* One right-hand side; x holds the initial guess.  energy_ref > 0 with
+ * s->energy_tol > 0 selects the energy rule. */
+int tmsf_pcg_solve(tmsf_solver *s, const tmsf_pcg_prec *M, const double *b, double *x,
+                   double energy_ref, double *work, int64_t *iters, double *relres);
+/* Several right-hand sides one after another; updates s->iterations and
+ * s->residual (max), reads s->energy_ref. */
+int tmsf_pcg_solve_many(tmsf_solver *s, const tmsf_pcg_prec *M, int num_rhs, const double *b,
+                        double *x, double *work);
 
 /* y = A x for the borrowed CSR matrix, threaded by rows (deterministic). */
 void tmsf_csr_matvec(const tmsf_solver *s, const double *x, double *y);

@@ -6,8 +6,16 @@
 
 #include "solver-impl.h"
 
-static const tmsf_solver_ops *const registry[] = {&tmsf_solver_cg_ops};
-static const char *const registry_names[] = {"cg"};
+static const tmsf_solver_ops *const registry[] = {&tmsf_solver_cg_ops, &tmsf_solver_amg_ops,
+#if TMSF_HAVE_CHOLMOD
+                                                   &tmsf_solver_cholmod_ops,
+#endif
+};
+static const char *const registry_names[] = {"cg", "amg",
+#if TMSF_HAVE_CHOLMOD
+                                             "cholmod",
+#endif
+};
 #define NUM_SOLVERS ((int)(sizeof(registry) / sizeof(registry[0])))
 
 int tmsf_solver_list(int *num_solvers, const char *const **names) {
@@ -186,6 +194,26 @@ int tmsf_solver_solve(tmsf_solver *s, int num_rhs, const double *b, double *x) {
   s->residual = 0.0;
   int ierr = s->ops->solve(s, num_rhs, b, x);
   s->solve_seconds = tmsf_wtime() - t0;
+  return ierr;
+}
+
+int tmsf_solver_solve_energy(tmsf_solver *s, int num_rhs, const double *b, double *x,
+                             double energy_tol, const double *reference_energy) {
+  if (!s) return TMSF_ERR_ARGUMENT;
+  if (!(energy_tol > 0.0 && energy_tol < 1.0) || !reference_energy)
+    return TMSF_ERROR(s->ctx, TMSF_ERR_ARGUMENT,
+                      "energy tolerance must be in (0, 1) with one reference energy per "
+                      "right-hand side, got %g",
+                      energy_tol);
+  for (int j = 0; j < num_rhs; j++)
+    if (!(reference_energy[j] >= 0.0) || !isfinite(reference_energy[j]))
+      return TMSF_ERROR(s->ctx, TMSF_ERR_ARGUMENT, "reference energy %d is %g; expected >= 0", j,
+                        reference_energy[j]);
+  s->energy_tol = energy_tol;
+  s->energy_ref = reference_energy;
+  int ierr = tmsf_solver_solve(s, num_rhs, b, x);
+  s->energy_tol = 0.0;
+  s->energy_ref = NULL;
   return ierr;
 }
 

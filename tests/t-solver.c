@@ -8,9 +8,63 @@
  * Tolerances: the solver must meet its relative residual rtol = 1e-10, checked
  * here with an independent matrix-vector product (allowing 10x for rounding
  * in the residual itself).
+ *
+ * Iterative and direct solvers differ in what a warm start and a singular
+ * matrix mean: an iterative solver must take fewer iterations from a good
+ * initial guess and fail to converge (or detect p^T A p <= 0) on a singular
+ * system; a direct solver ignores the guess but must return the same answer
+ * whatever it is, and must reject a singular matrix when it factors it.
+ * Solvers never print, even on failure: stdout and stderr are captured around
+ * the calls that reject bad input.
  */
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "test-common.h"
 #include "test-mesh.h"
+
+/* Direct solvers: the factorisation is done in setup, the initial guess is
+ * ignored and the reported iteration count is the number of solves with the
+ * factor (1, or 2 with iterative refinement). */
+static int is_direct(const char *name) { return strcmp(name, "cholmod") == 0; }
+
+/* Capture of stdout and stderr (file descriptors 1 and 2) into a temporary
+ * file, to check that the library prints nothing. */
+typedef struct capture {
+  FILE *tmp;
+  int saved[2];
+} capture;
+
+static void capture_begin(capture *c) {
+  fflush(stdout);
+  fflush(stderr);
+  c->tmp = tmpfile();
+  if (!c->tmp) {
+    fprintf(stderr, "FATAL: tmpfile\n");
+    exit(1);
+  }
+  for (int k = 0; k < 2; k++) {
+    c->saved[k] = dup(k + 1);
+    dup2(fileno(c->tmp), k + 1);
+  }
+}
+
+/* Restore; returns the number of bytes written meanwhile, copying them to
+ * `text` (NUL-terminated, truncated to len - 1). */
+static long capture_end(capture *c, char *text, size_t len) {
+  fflush(stdout);
+  fflush(stderr);
+  for (int k = 0; k < 2; k++) {
+    dup2(c->saved[k], k + 1);
+    close(c->saved[k]);
+  }
+  long size = lseek(fileno(c->tmp), 0, SEEK_END);
+  rewind(c->tmp);
+  size_t got = fread(text, 1, len - 1, c->tmp);
+  text[got] = '\0';
+  fclose(c->tmp);
+  return size;
+}
 
 typedef struct csr {
   int64_t n;
@@ -30,8 +84,9 @@ static int cmp_trip(const void *a, const void *b) {
   return (x->j > y->j) - (x->j < y->j);
 }
 
-/* P1 stiffness with conductivity `sigma(tag)`, node 0 grounded. */
-static csr laplacian(const tmsf_mesh *mesh) {
+/* P1 stiffness with conductivity `sigma(tag)`, node 0 grounded (or not: a
+ * singular matrix, constants in its null space). */
+static csr laplacian(const tmsf_mesh *mesh, int ground) {
   int64_t nn, ne;
   const double *x;
   const int32_t *t, *tag;
@@ -50,7 +105,7 @@ static csr laplacian(const tmsf_mesh *mesh) {
         q->i = t[4 * e + a];
         q->j = t[4 * e + b];
         q->v = sig * vol * (g[a][0] * g[b][0] + g[a][1] * g[b][1] + g[a][2] * g[b][2]);
-        if ((q->i == 0 || q->j == 0) && q->i != q->j) q->v = 0.0; /* ground node 0 */
+        if (ground && (q->i == 0 || q->j == 0) && q->i != q->j) q->v = 0.0; /* ground node 0 */
       }
   }
   size_t nt = 16 * (size_t)ne;
@@ -89,6 +144,13 @@ static double relres(const csr *A, const double *b, const double *x) {
   return sqrt(rr / bb);
 }
 
+/* ||x - y|| / ||y|| */
+static double reldiff(int64_t n, const double *x, const double *y) {
+  double d = 0, ny = 0;
+  for (int64_t i = 0; i < n; i++) d += (x[i] - y[i]) * (x[i] - y[i]), ny += y[i] * y[i];
+  return sqrt(d / ny);
+}
+
 static void conformance_system(tmsf_context *ctx, const char *name, const csr *A, const char *what) {
   tmsf_solver *s;
   REQUIRE_OK(ctx, tmsf_solver_create(ctx, name, &s));
@@ -120,16 +182,34 @@ static void conformance_system(tmsf_context *ctx, const char *name, const csr *A
   tmsf_solver_get_info(s, TMSF_SOLVER_ITERATIONS, &it_cold);
   CHECK(it_cold > 0 && it_multi >= it_cold, "%s: iteration counts %g %g", name, it_multi, it_cold);
   /* warm start from the solution: (almost) no iterations */
+  double *x_cold = malloc(sizeof(double) * (size_t)n);
+  memcpy(x_cold, x1, sizeof(double) * (size_t)n);
   CHECK_OK(ctx, tmsf_solver_solve(s, 1, b + n, x1));
   double it_warm;
   tmsf_solver_get_info(s, TMSF_SOLVER_ITERATIONS, &it_warm);
-  CHECK(it_warm <= 0.2 * it_cold, "%s %s: warm start took %g iterations (cold %g)", name, what, it_warm, it_cold);
+  double rr_warm = relres(A, b + n, x1), d_warm = reldiff(n, x1, x_cold);
   /* warm start from a perturbed solution: fewer iterations than cold */
   for (int64_t i = 1; i < n; i++) x1[i] += 1e-6 * cos((double)i);
   CHECK_OK(ctx, tmsf_solver_solve(s, 1, b + n, x1));
   double it_near;
   tmsf_solver_get_info(s, TMSF_SOLVER_ITERATIONS, &it_near);
-  CHECK(it_near < it_cold, "%s %s: near start %g iterations, cold %g", name, what, it_near, it_cold);
+  double rr_near = relres(A, b + n, x1), d_near = reldiff(n, x1, x_cold);
+  CHECK(rr_warm <= 1e-9 && rr_near <= 1e-9, "%s %s: warm / near start relative residual %.3g / %.3g > 1e-9",
+        name, what, rr_warm, rr_near);
+  if (!is_direct(name)) {
+    CHECK(it_warm <= 0.2 * it_cold, "%s %s: warm start took %g iterations (cold %g)", name, what, it_warm, it_cold);
+    CHECK(it_near < it_cold, "%s %s: near start %g iterations, cold %g", name, what, it_near, it_cold);
+  } else {
+    /* the guess is ignored: the same work and the same answer as from a
+     * cold start.  1e-12: the same factor applied to the same b, so only the
+     * summation order of threaded kernels may differ, far below the 1e-6
+     * perturbation of the near start, which must not leak into the answer. */
+    CHECK(it_warm == it_cold && it_near == it_cold, "%s %s: iterations warm %g, near %g, cold %g", name, what,
+          it_warm, it_near, it_cold);
+    CHECK(d_warm <= 1e-12 && d_near <= 1e-12, "%s %s: warm / near start answer differs from cold by %.3g / %.3g",
+          name, what, d_warm, d_near);
+  }
+  free(x_cold);
   /* zero right-hand side gives zero */
   double *z = calloc((size_t)n, sizeof(double));
   for (int64_t i = 0; i < n; i++) x1[i] = 1.0;
@@ -147,7 +227,22 @@ static void conformance_system(tmsf_context *ctx, const char *name, const csr *A
   tmsf_solver_destroy(&s);
 }
 
-static void conformance_reject(tmsf_context *ctx, const char *name) {
+/* Setup, then (if it succeeds) a solve of b; stdout and stderr must stay
+ * silent.  Returns the status of the first failing call. */
+static int quiet_setup_solve(tmsf_solver *s, int64_t n, const int64_t *rp, const int32_t *ci, const double *v,
+                             const double *b, double *x, int *setup_failed) {
+  capture c;
+  char text[512];
+  capture_begin(&c);
+  int ierr = tmsf_solver_setup(s, n, rp, ci, v);
+  *setup_failed = ierr != 0;
+  if (ierr == 0) ierr = tmsf_solver_solve(s, 1, b, x);
+  long printed = capture_end(&c, text, sizeof(text));
+  CHECK(printed == 0, "%s printed %ld bytes while rejecting a matrix: %s", tmsf_solver_get_name(s), printed, text);
+  return ierr;
+}
+
+static void conformance_reject(tmsf_context *ctx, const char *name, const csr *singular[2]) {
   tmsf_solver *s;
   REQUIRE_OK(ctx, tmsf_solver_create(ctx, name, &s));
   /* indefinite but with a positive diagonal: [[1 2][2 1]] */
@@ -155,9 +250,10 @@ static void conformance_reject(tmsf_context *ctx, const char *name) {
   int32_t ci[4] = {0, 1, 0, 1};
   double v[4] = {1, 2, 2, 1};
   double b[2] = {1, 0}, x[2] = {0, 0};
-  int ierr = tmsf_solver_setup(s, 2, rp, ci, v);
-  if (ierr == 0) ierr = tmsf_solver_solve(s, 1, b, x);
+  int setup_failed;
+  int ierr = quiet_setup_solve(s, 2, rp, ci, v, b, x, &setup_failed);
   CHECK(ierr == TMSF_ERR_NUMERIC, "%s: indefinite matrix gives %d", name, ierr);
+  CHECK(!is_direct(name) || setup_failed, "%s: a direct solver rejects the indefinite matrix in setup", name);
   CHECK(strstr(tmsf_context_last_error(ctx), "positive definite"), "%s: %s", name, tmsf_context_last_error(ctx));
   /* negative diagonal */
   double vn[4] = {-1, 0, 0, 1};
@@ -189,9 +285,29 @@ static void conformance_reject(tmsf_context *ctx, const char *name) {
   }
   prp[N] = k;
   CHECK_OK(ctx, tmsf_solver_set_max_iterations(s, 500));
-  ierr = tmsf_solver_setup(s, N, prp, pci, pv);
-  if (ierr == 0) ierr = tmsf_solver_solve(s, 1, pb, px);
-  CHECK(ierr == TMSF_ERR_CONVERGENCE || ierr == TMSF_ERR_NUMERIC, "%s: singular inconsistent system gives %d", name, ierr);
+  ierr = quiet_setup_solve(s, N, prp, pci, pv, pb, px, &setup_failed);
+  if (!is_direct(name)) {
+    CHECK(ierr == TMSF_ERR_CONVERGENCE || ierr == TMSF_ERR_NUMERIC, "%s: singular inconsistent system gives %d", name,
+          ierr);
+  } else {
+    /* a direct solver finds the singularity when it factors the matrix: an
+     * exactly zero or negative pivot (this matrix, with integer entries), or
+     * one at rounding level (the ungrounded stiffness matrices) */
+    CHECK(ierr == TMSF_ERR_NUMERIC && setup_failed, "%s: singular path Laplacian gives %d (in %s)", name, ierr,
+          setup_failed ? "setup" : "solve");
+    CHECK(strstr(tmsf_context_last_error(ctx), "positive definite"), "%s: %s", name, tmsf_context_last_error(ctx));
+    for (int k = 0; k < 2; k++) {
+      const csr *S = singular[k];
+      double *sb = malloc(sizeof(double) * (size_t)S->n), *sx = calloc((size_t)S->n, sizeof(double));
+      for (int64_t i = 0; i < S->n; i++) sb[i] = 1.0;
+      ierr = quiet_setup_solve(s, S->n, S->rp, S->ci, S->v, sb, sx, &setup_failed);
+      CHECK(ierr == TMSF_ERR_NUMERIC && setup_failed, "%s: ungrounded stiffness %d (n=%lld) gives %d (in %s)", name,
+            k, (long long)S->n, ierr, setup_failed ? "setup" : "solve");
+      printf("%-8s rejects the ungrounded stiffness (n=%lld): %s\n", name, (long long)S->n,
+             tmsf_context_last_error(ctx));
+      free(sb), free(sx);
+    }
+  }
   CHECK(tmsf_solver_set_tolerance(s, 0.0) == TMSF_ERR_ARGUMENT, "tolerance 0");
   CHECK(tmsf_solver_set_max_iterations(s, 0) == TMSF_ERR_ARGUMENT, "max iterations 0");
   tmsf_solver_destroy(&s);
@@ -209,15 +325,18 @@ int main(void) {
   CHECK(strstr(tmsf_context_last_error(ctx), "did you mean 'cg'"), "%s", tmsf_context_last_error(ctx));
 
   tmsf_mesh *box, *sphere;
-  REQUIRE_OK(ctx, test_box_mesh(ctx, 6, 0.01, 3, &box));
+  REQUIRE_OK(ctx, test_box_mesh(ctx, 12, 0.005, 3, &box)); /* 2,197 unknowns: more than one AMG level */
   REQUIRE_OK(ctx, tmsf_mesh_read(ctx, test_path("data/spheres/sphere3.msh"), &sphere));
-  csr A1 = laplacian(box), A2 = laplacian(sphere);
+  csr A1 = laplacian(box, 1), A2 = laplacian(sphere, 1);
+  csr S1 = laplacian(box, 0), S2 = laplacian(sphere, 0);
+  const csr *singular[2] = {&S1, &S2};
   for (int i = 0; i < ns; i++) {
     conformance_system(ctx, names[i], &A1, "box");
     conformance_system(ctx, names[i], &A2, "sphere3");
-    conformance_reject(ctx, names[i]);
+    conformance_reject(ctx, names[i], singular);
   }
   free(A1.rp), free(A1.ci), free(A1.v), free(A2.rp), free(A2.ci), free(A2.v);
+  free(S1.rp), free(S1.ci), free(S1.v), free(S2.rp), free(S2.ci), free(S2.v);
   tmsf_mesh_destroy(&box);
   tmsf_mesh_destroy(&sphere);
   tmsf_context_destroy(&ctx);

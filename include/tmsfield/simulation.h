@@ -8,7 +8,7 @@
  * the element average of the nodal dA/dt; phi is fixed at one node.
  *
  *   tmsf_simulation_create(ctx, mesh, &sim);
- *   tmsf_simulation_set_solver(sim, "cg");          // optional
+ *   tmsf_simulation_set_solver(sim, "amg");         // optional
  *   tmsf_simulation_setup(sim);                      // assembly + solver setup
  *   for each pose: tmsf_simulation_solve(sim, coil, pose, didt, &field);
  */
@@ -34,6 +34,7 @@ typedef enum tmsf_simulation_info {
   TMSF_SIM_NODES_OUTSIDE_COIL_GRID = 8, /**< last solve: nodes outside a grid coil's samples */
   TMSF_SIM_MATRIX_NONZEROS = 9,   /**< nonzeros of the assembled matrix */
   TMSF_SIM_MEMORY_BYTES = 10,     /**< bytes held by the simulation (matrix, solver, buffers) */
+  TMSF_SIM_ENERGY_TOLERANCE = 11, /**< the solver's energy tolerance of the field rule (0: residual rule) */
 } tmsf_simulation_info;
 
 /** Create a simulation on a mesh (borrowed: it must outlive the simulation). */
@@ -43,11 +44,27 @@ TMSF_EXPORT int tmsf_simulation_create(tmsf_context *ctx, const tmsf_mesh *mesh,
 /** Destroy (accepts NULL; sets *sim = NULL). Fields it produced stay valid. */
 TMSF_EXPORT int tmsf_simulation_destroy(tmsf_simulation **sim);
 
-/** Choose the linear solver by name (see solver.h; default "cg").  Must be
+/** Choose the linear solver by name (see solver.h; default "amg").  Must be
  * called before tmsf_simulation_setup. */
 TMSF_EXPORT int tmsf_simulation_set_solver(tmsf_simulation *sim, const char *name);
 
-/** Relative residual tolerance of the linear solve (default 1e-10). */
+/**
+ * Stopping rule in terms of the field (the default, with rel_E = 1e-4): the
+ * iterative solvers stop when E is guaranteed, up to the accuracy of the
+ * conjugate-gradient error estimate, to be within rel_E of the fully
+ * converged FEM solution in relative L2 (volume-weighted) norm.  How: the
+ * A-norm of the potential error equals the sigma-weighted L2 norm of the
+ * error in E; the solver estimates it (tmsf_solver_solve_energy) relative to
+ * ||E||_sigma, which is known exactly from the right-hand side and the
+ * iterate; and the unweighted relative error is at most
+ * sqrt(sigma_max / sigma_min) times the sigma-weighted one.  The solver
+ * tolerance is therefore rel_E / (2 sqrt(sigma_max / sigma_min)), a factor
+ * 2 kept for the estimate (TMSF_SIM_ENERGY_TOLERANCE reports it).
+ */
+TMSF_EXPORT int tmsf_simulation_set_field_tolerance(tmsf_simulation *sim, double rel_E);
+
+/** The residual rule instead: ||b - K phi|| <= rtol ||b|| (the reference
+ * tool's rule, with its rtol 1e-10).  The last of the two setters wins. */
 TMSF_EXPORT int tmsf_simulation_set_tolerance(tmsf_simulation *sim, double rtol);
 
 /**

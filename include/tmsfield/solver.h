@@ -71,6 +71,20 @@ TMSF_EXPORT int tmsf_solver_setup(tmsf_solver *solver, int64_t n, const int64_t 
  */
 TMSF_EXPORT int tmsf_solver_solve(tmsf_solver *solver, int num_rhs, const double *b, double *x);
 
+/**
+ * Solve with the energy stopping rule instead of the residual one: iterative
+ * solvers stop when the A-norm of the error of x, estimated from the
+ * conjugate-gradient coefficients (the next few terms of the exact series
+ * ||x* - x_k||_A^2 = sum_{j>=k} alpha_j r_j.z_j plus a geometric tail), is at
+ * most energy_tol * sqrt(reference_energy[j] - b_j . x_j).  For the FEM system
+ * of a simulation, reference_energy = sum_e sigma_e V_e |a_e|^2 makes the
+ * right side the sigma-weighted L2 norm of E, and the A-norm of the error the
+ * sigma-weighted L2 norm of the error in E.  Direct solvers ignore the rule.
+ */
+TMSF_EXPORT int tmsf_solver_solve_energy(tmsf_solver *solver, int num_rhs, const double *b,
+                                         double *x, double energy_tol,
+                                         const double *reference_energy);
+
 /** Read a reported quantity (see tmsf_solver_info). */
 TMSF_EXPORT int tmsf_solver_get_info(const tmsf_solver *solver, tmsf_solver_info what,
                                      double *value);

@@ -1,0 +1,1201 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ * bench-solvers: every registered tmsfield solver side by side with the
+ * reference tool's default configuration — PETSc KSP CG + hypre BoomerAMG with
+ * HMIS coarsening, relative tolerance 1e-10 ("petsc-baseline") — on one mesh,
+ * the same matrix and the same right-hand sides, with JSON and CSV output.
+ *
+ *   bench-solvers --mesh FILE.msh [--coil FILE] [--poses N] [--threads N]
+ *                 [--solvers a,b,...|all] [--json OUT] [--csv OUT]
+ *                 [--reference-rtol R] [--check] [-PETSC_OPTION ...]
+ *   mpirun -np 2 bench-solvers ...   (the baseline distributed over the ranks)
+ *
+ * Poses: N coil poses near the top of the mesh (centres on a ring of 15 mm
+ * radius around the top point, snapped to the scalp, y directions rotated by
+ * 360/N degrees each), 4 mm from the scalp, dI/dt 1e6 A/s.
+ *
+ * Reference: the baseline with rtol 1e-14 (or the tightest of 1e-14 ... 1e-11
+ * that converges within 1000 iterations; the JSON states which), one solve per
+ * pose, cold start.  The E difference of a solver is, per pose,
+ *   sqrt( sum_e V_e |E_e - E_ref,e|^2 / sum_e V_e |E_ref,e|^2 ),
+ * reported as the maximum over the poses.  Both fields of a pose share the
+ * same primary field (the same code evaluates dA/dt at the same nodes for the
+ * same pose), so E_e - E_ref,e = -grad(phi - phi_ref) on element e; the
+ * numerator is computed from the two potentials, which keeps only one vector
+ * per pose of reference data alive during the measured runs.
+ *
+ * Per solver: setup seconds (tmsfield: TMSF_SIM_ASSEMBLY_SECONDS +
+ * TMSF_SIM_SETUP_SECONDS; baseline: the same assembly + distributing the
+ * matrix, Mat creation and KSPSetUp), first-pose seconds (setup + pose 1),
+ * seconds per additional pose (median over poses 2..N solved one at a time;
+ * tmsfield: primary + rhs + solve + field of tmsf_simulation_solve, which warm
+ * starts from the previous pose; baseline: tmsf_simulation_rhs (primary + rhs),
+ * KSPSolve from zero, tmsf_simulation_field_from_potential), seconds per pose
+ * when all N are solved together (tmsfield: tmsf_simulation_solve_many;
+ * baseline: N KSPSolves one after another — PETSc 3.18's KSPMatSolve solves
+ * column by column for KSPCG, so it would do the same), iterations, peak
+ * resident memory (VmHWM, reset through /proc/self/clear_refs before each run;
+ * it includes everything alive: the mesh, the coil, the reference potentials)
+ * and the E difference.
+ *
+ * MPI: the baseline and the reference run on all ranks (contiguous row blocks,
+ * right-hand side scattered from and solution gathered to rank 0, where E is
+ * computed); the tmsfield solvers (shared memory) run on rank 0 only while the
+ * other ranks sleep.  Only rank 0 prints and writes files.
+ *
+ * Exit status: 0, 1 on a setup error (mesh, coil), 2 on a usage error, 3 when
+ * --check finds a registered solver or the baseline missing from the written
+ * output, a non-finite E difference, or a solver that failed for a reason
+ * other than memory or a missing build feature.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <mpi.h>
+#include <petscksp.h>
+
+#include <tmsfield/tmsfield.h>
+
+#ifndef TMSF_GIT_COMMIT
+#define TMSF_GIT_COMMIT "unknown"
+#endif
+
+#define MAX_POSES 64
+#define BASELINE "petsc-baseline"
+#define BASELINE_RTOL 1e-10
+#define REFERENCE_MAX_IT 1000
+#define TAG_MATRIX 7100
+#define TAG_DONE 7101
+
+/* ---------------------------------------------------------------- utilities */
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Start a fresh peak-memory window: give freed heap back to the system, then
+ * reset VmHWM to the current resident set. */
+static void reset_peak(void) {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+  FILE *f = fopen("/proc/self/clear_refs", "w");
+  if (f) {
+    fputs("5", f);
+    fclose(f);
+  }
+}
+
+static long status_kb(const char *key) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long v = -1;
+  size_t kl = strlen(key);
+  while (fgets(line, sizeof(line), f))
+    if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+      v = strtol(line + kl + 1, NULL, 10);
+      break;
+    }
+  fclose(f);
+  return v;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median_of(const double *v, int n) {
+  if (n < 1) return NAN;
+  double t[MAX_POSES];
+  memcpy(t, v, sizeof(double) * (size_t)n);
+  qsort(t, (size_t)n, sizeof(double), cmp_double);
+  return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+static double max_of(const double *v, int n) {
+  double m = n > 0 ? v[0] : NAN;
+  for (int i = 1; i < n; i++) m = (isnan(v[i]) || v[i] > m) ? v[i] : m;
+  return m;
+}
+
+static void cpu_model(char *buf, size_t cap) {
+  snprintf(buf, cap, "unknown");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (!f) return;
+  char line[512];
+  while (fgets(line, sizeof(line), f))
+    if (strncmp(line, "model name", 10) == 0) {
+      char *c = strchr(line, ':');
+      if (c) {
+        c++;
+        while (*c == ' ') c++;
+        c[strcspn(c, "\n\"\\")] = '\0';
+        snprintf(buf, cap, "%s", c);
+      }
+      break;
+    }
+  fclose(f);
+}
+
+static void loadavg(char *buf, size_t cap) {
+  snprintf(buf, cap, "unknown");
+  FILE *f = fopen("/proc/loadavg", "r");
+  if (!f) return;
+  double a, b, c;
+  if (fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3) snprintf(buf, cap, "%.2f %.2f %.2f", a, b, c);
+  fclose(f);
+}
+
+/* A string made safe for JSON and CSV: quotes, backslashes and control
+ * characters become spaces or apostrophes. */
+static void sanitize(char *s) {
+  for (; *s; s++) {
+    if (*s == '"') *s = '\'';
+    else if (*s == '\\' || (unsigned char)*s < 0x20) *s = ' ';
+  }
+}
+
+/* A JSON number, or null when it is not finite. */
+static void jnum(FILE *f, double v) {
+  if (isfinite(v)) fprintf(f, "%.6g", v);
+  else fputs("null", f);
+}
+
+static void jarr(FILE *f, const double *v, int n) {
+  fputc('[', f);
+  for (int i = 0; i < n; i++) {
+    if (i) fputs(", ", f);
+    jnum(f, v[i]);
+  }
+  fputc(']', f);
+}
+
+/* kB from /proc as bytes; null when not measured */
+static void jbytes(FILE *f, long kb) {
+  if (kb >= 0) fprintf(f, "%lld", 1024LL * kb);
+  else fputs("null", f);
+}
+
+static void cnum(FILE *f, double v) {
+  if (isfinite(v)) fprintf(f, "%.6g", v);
+}
+
+/* ------------------------------------------------------------------ results */
+
+typedef struct result {
+  char name[64];
+  int selected;
+  int status; /* 0 ok; a tmsf status code; -1 PETSc error or divergence */
+  char error[512];
+  int batch_status;
+  char batch_error[512];
+  double assembly_s, solver_setup_s, setup_s;
+  int nposes; /* poses solved one at a time */
+  double pose_s[MAX_POSES], primary_s[MAX_POSES], rhs_s[MAX_POSES], solve_s[MAX_POSES],
+      field_s[MAX_POSES], wall_s[MAX_POSES], iters[MAX_POSES], ediff[MAX_POSES];
+  int batch_done;
+  double batch_total_s, batch_primary_rhs_s, batch_solve_s, batch_field_s, batch_iters;
+  double ediff_batch[MAX_POSES];
+  long rss_start_kb, peak_kb, peak_batch_kb, peak_other_ranks_kb;
+} result;
+
+static void result_init(result *r, const char *name) {
+  memset(r, 0, sizeof(*r));
+  snprintf(r->name, sizeof(r->name), "%s", name);
+  r->assembly_s = r->solver_setup_s = r->setup_s = NAN;
+  r->batch_total_s = r->batch_primary_rhs_s = r->batch_solve_s = r->batch_field_s = NAN;
+  r->batch_iters = NAN;
+  for (int i = 0; i < MAX_POSES; i++) {
+    r->pose_s[i] = r->primary_s[i] = r->rhs_s[i] = r->solve_s[i] = r->field_s[i] = NAN;
+    r->wall_s[i] = r->iters[i] = r->ediff[i] = r->ediff_batch[i] = NAN;
+  }
+  r->rss_start_kb = r->peak_kb = r->peak_batch_kb = r->peak_other_ranks_kb = -1;
+}
+
+static double first_pose_s(const result *r) { return r->nposes > 0 ? r->setup_s + r->pose_s[0] : NAN; }
+
+static double later_pose_s(const result *r) {
+  return r->nposes > 1 ? median_of(r->pose_s + 1, r->nposes - 1) : NAN;
+}
+
+static double batch_pose_s(const result *r, int npose) {
+  return r->batch_done ? r->batch_total_s / npose : NAN;
+}
+
+/* max over the poses of both runs; NaN when a reported difference is NaN */
+static double ediff_max(const result *r, int npose) {
+  double m = max_of(r->ediff, r->nposes);
+  if (r->batch_done) {
+    double b = max_of(r->ediff_batch, npose);
+    m = (isnan(b) || b > m) ? b : m;
+  }
+  return m;
+}
+
+/* -------------------------------------------------------------- the problem */
+
+typedef struct bench {
+  int rank, size;
+  const char *mesh_path, *coil_path;
+  tmsf_context *ctx;
+  tmsf_mesh *mesh;
+  tmsf_coil *coil;
+  tmsf_simulation *sim; /* the baseline's assembly, rhs and fields */
+  int64_t num_nodes, num_tets, n, nnz;
+  const double *nodes;
+  const int32_t *tets;
+  const int64_t *row_ptr;
+  const int32_t *cols;
+  const double *vals;
+  int npose;
+  double poses[MAX_POSES][16], didt[MAX_POSES];
+  /* reference, mesh numbering */
+  double *phi_ref[MAX_POSES];
+  double ref_energy[MAX_POSES]; /* sum_e V_e |E_ref,e|^2 */
+  double ref_rtol, ref_rtol_requested, ref_iters[MAX_POSES], ref_true_residual[MAX_POSES];
+  double ref_seconds;
+  int ref_ok;
+} bench;
+
+/* Volume-weighted energies: with E (3 per tet) and no potentials, sum V|E|^2;
+ * with phi and phi_ref, sum V |grad(phi - phi_ref)|^2. */
+static double energy(const bench *B, const double *E, const double *phi, const double *phi_ref) {
+  double sum = 0.0;
+  for (int64_t e = 0; e < B->num_tets; e++) {
+    const int32_t *t = B->tets + 4 * e;
+    const double *p0 = B->nodes + 3 * (int64_t)t[0];
+    double d[3][3];
+    for (int q = 0; q < 3; q++)
+      for (int k = 0; k < 3; k++) d[q][k] = B->nodes[3 * (int64_t)t[q + 1] + k] - p0[k];
+    double c[3][3]; /* c[q] = d[q+1] x d[q+2] */
+    for (int q = 0; q < 3; q++) {
+      const double *a = d[(q + 1) % 3], *b = d[(q + 2) % 3];
+      c[q][0] = a[1] * b[2] - a[2] * b[1];
+      c[q][1] = a[2] * b[0] - a[0] * b[2];
+      c[q][2] = a[0] * b[1] - a[1] * b[0];
+    }
+    const double det = d[0][0] * c[0][0] + d[0][1] * c[0][1] + d[0][2] * c[0][2];
+    const double vol = fabs(det) / 6.0;
+    double v2;
+    if (E) {
+      const double *x = E + 3 * e;
+      v2 = x[0] * x[0] + x[1] * x[1] + x[2] * x[2];
+    } else {
+      const double u0 = phi[t[0]] - phi_ref[t[0]];
+      double g[3] = {0.0, 0.0, 0.0};
+      for (int q = 0; q < 3; q++) {
+        const double du = (phi[t[q + 1]] - phi_ref[t[q + 1]]) - u0;
+        for (int k = 0; k < 3; k++) g[k] += du * c[q][k];
+      }
+      v2 = (g[0] * g[0] + g[1] * g[1] + g[2] * g[2]) / (det * det);
+    }
+    sum += vol * v2;
+  }
+  return sum;
+}
+
+static double field_ediff(const bench *B, const tmsf_field *field, int pose) {
+  const double *phi;
+  if (!B->ref_ok || tmsf_field_get_potential(field, &phi)) return NAN;
+  return sqrt(energy(B, NULL, phi, B->phi_ref[pose]) / B->ref_energy[pose]);
+}
+
+/* --------------------------------------------------------- PETSc baseline */
+
+typedef enum { RUN_REFERENCE, RUN_BASELINE } run_mode;
+
+/* 1 on every rank when ok is 1 on every rank */
+static int agree(int ok) {
+  int all = 0;
+  MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, PETSC_COMM_WORLD);
+  return all;
+}
+
+static void local_rows(int64_t n, int size, int rank, int64_t *start, int64_t *count) {
+  const int64_t base = n / size, extra = n % size;
+  *count = base + (rank < extra);
+  *start = rank * base + (rank < extra ? rank : extra);
+}
+
+/* This rank's row block of the assembled matrix as PETSc CSR (local row
+ * pointer from 0, global columns); rank 0 sends every other rank its block. */
+static PetscErrorCode distribute_matrix(const bench *B, int64_t n, PetscInt **ia, PetscInt **ja,
+                                        PetscScalar **va, int64_t *nloc) {
+  int64_t start;
+  PetscFunctionBeginUser;
+  local_rows(n, B->size, B->rank, &start, nloc);
+  if (B->rank == 0) {
+    for (int r = B->size - 1; r >= 0; r--) {
+      int64_t s, c;
+      local_rows(n, B->size, r, &s, &c);
+      const int64_t off = B->row_ptr[s], cnt = B->row_ptr[s + c] - off;
+      PetscCheck(cnt < INT32_MAX && c < INT32_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP,
+                 "row block too large for 32-bit PETSc indices");
+      PetscInt *i = NULL, *j = NULL;
+      PetscScalar *v = NULL;
+      PetscCall(PetscMalloc1(c + 1, &i));
+      PetscCall(PetscMalloc1(cnt, &j));
+      PetscCall(PetscMalloc1(cnt, &v));
+      for (int64_t k = 0; k <= c; k++) i[k] = (PetscInt)(B->row_ptr[s + k] - off);
+      for (int64_t k = 0; k < cnt; k++) j[k] = (PetscInt)B->cols[off + k];
+      memcpy(v, B->vals + off, sizeof(double) * (size_t)cnt);
+      if (r == 0) {
+        *ia = i, *ja = j, *va = v;
+      } else {
+        int hdr[2] = {(int)c, (int)cnt};
+        PetscCallMPI(MPI_Send(hdr, 2, MPI_INT, r, TAG_MATRIX, PETSC_COMM_WORLD));
+        PetscCallMPI(MPI_Send(i, (int)c + 1, MPIU_INT, r, TAG_MATRIX, PETSC_COMM_WORLD));
+        PetscCallMPI(MPI_Send(j, (int)cnt, MPIU_INT, r, TAG_MATRIX, PETSC_COMM_WORLD));
+        PetscCallMPI(MPI_Send(v, (int)cnt, MPIU_SCALAR, r, TAG_MATRIX, PETSC_COMM_WORLD));
+        PetscCall(PetscFree(i));
+        PetscCall(PetscFree(j));
+        PetscCall(PetscFree(v));
+      }
+    }
+  } else {
+    int hdr[2];
+    PetscCallMPI(MPI_Recv(hdr, 2, MPI_INT, 0, TAG_MATRIX, PETSC_COMM_WORLD, MPI_STATUS_IGNORE));
+    PetscCheck(hdr[0] == *nloc, PETSC_COMM_SELF, PETSC_ERR_PLIB, "row block size mismatch");
+    PetscCall(PetscMalloc1(hdr[0] + 1, ia));
+    PetscCall(PetscMalloc1(hdr[1], ja));
+    PetscCall(PetscMalloc1(hdr[1], va));
+    PetscCallMPI(MPI_Recv(*ia, hdr[0] + 1, MPIU_INT, 0, TAG_MATRIX, PETSC_COMM_WORLD, MPI_STATUS_IGNORE));
+    PetscCallMPI(MPI_Recv(*ja, hdr[1], MPIU_INT, 0, TAG_MATRIX, PETSC_COMM_WORLD, MPI_STATUS_IGNORE));
+    PetscCallMPI(MPI_Recv(*va, hdr[1], MPIU_SCALAR, 0, TAG_MATRIX, PETSC_COMM_WORLD, MPI_STATUS_IGNORE));
+  }
+  PetscFunctionReturn(0);
+}
+
+typedef struct petsc_system {
+  Mat A;
+  Vec b, x, r, b0, x0; /* b0, x0: whole vectors on rank 0 when distributed */
+  VecScatter scat;
+  KSP ksp;
+} petsc_system;
+
+static PetscErrorCode system_destroy(petsc_system *S) {
+  PetscFunctionBeginUser;
+  PetscCall(KSPDestroy(&S->ksp));
+  PetscCall(VecScatterDestroy(&S->scat));
+  PetscCall(VecDestroy(&S->b0));
+  PetscCall(VecDestroy(&S->x0));
+  PetscCall(VecDestroy(&S->r));
+  PetscCall(VecDestroy(&S->b));
+  PetscCall(VecDestroy(&S->x));
+  PetscCall(MatDestroy(&S->A));
+  PetscFunctionReturn(0);
+}
+
+/* Matrix, vectors and KSP (CG + BoomerAMG HMIS; options prefix "baseline_" or
+ * "reference_", so -baseline_ksp_view etc. work). */
+static PetscErrorCode system_create(const bench *B, int64_t n, run_mode mode, double rtol,
+                                    petsc_system *S) {
+  PetscInt *ia, *ja;
+  PetscScalar *va;
+  int64_t nloc;
+  const char *prefix = mode == RUN_REFERENCE ? "reference_" : "baseline_";
+  PetscFunctionBeginUser;
+  PetscCall(distribute_matrix(B, n, &ia, &ja, &va, &nloc));
+  PetscCall(MatCreate(PETSC_COMM_WORLD, &S->A));
+  PetscCall(MatSetSizes(S->A, (PetscInt)nloc, (PetscInt)nloc, (PetscInt)n, (PetscInt)n));
+  PetscCall(MatSetType(S->A, MATAIJ));
+  PetscCall(MatSeqAIJSetPreallocationCSR(S->A, ia, ja, va));
+  PetscCall(MatMPIAIJSetPreallocationCSR(S->A, ia, ja, va));
+  PetscCall(PetscFree(ia));
+  PetscCall(PetscFree(ja));
+  PetscCall(PetscFree(va));
+  PetscCall(MatCreateVecs(S->A, &S->x, &S->b));
+  PetscCall(VecDuplicate(S->b, &S->r));
+  if (B->size > 1) {
+    PetscCall(VecScatterCreateToZero(S->b, &S->scat, &S->b0));
+    PetscCall(VecDuplicate(S->b0, &S->x0));
+  }
+  PetscCall(KSPCreate(PETSC_COMM_WORLD, &S->ksp));
+  PetscCall(KSPSetOptionsPrefix(S->ksp, prefix));
+  PetscCall(KSPSetOperators(S->ksp, S->A, S->A));
+  PetscCall(KSPSetType(S->ksp, KSPCG));
+  PC pc;
+  PetscCall(KSPGetPC(S->ksp, &pc));
+  PetscCall(PCSetType(pc, PCHYPRE));
+  PetscCall(PCHYPRESetType(pc, "boomeramg"));
+  PetscCall(KSPSetTolerances(S->ksp, rtol, PETSC_DEFAULT, PETSC_DEFAULT,
+                             mode == RUN_REFERENCE ? REFERENCE_MAX_IT : PETSC_DEFAULT));
+  /* HMIS has no API call; an option given on the command line wins */
+  char opt[128];
+  PetscBool given;
+  snprintf(opt, sizeof(opt), "-%spc_hypre_boomeramg_coarsen_type", prefix);
+  PetscCall(PetscOptionsHasName(NULL, NULL, opt, &given));
+  if (!given) PetscCall(PetscOptionsSetValue(NULL, opt, "HMIS"));
+  PetscCall(KSPSetFromOptions(S->ksp));
+  PetscCall(KSPSetUp(S->ksp));
+  PetscFunctionReturn(0);
+}
+
+/* One pose: rhs on rank 0, scattered; KSPSolve; solution gathered; E on rank 0.
+ * *field is set on rank 0; *reason and *its on every rank. */
+static PetscErrorCode petsc_pose(bench *B, petsc_system *S, int k, result *res,
+                                 KSPConvergedReason *reason, PetscInt *its, tmsf_field **field,
+                                 double *true_residual) {
+  double t0 = now(), t1, t2, t3;
+  int ok = 1;
+  PetscFunctionBeginUser;
+  *field = NULL;
+  Vec bw = B->size > 1 ? S->b0 : S->b, xw = B->size > 1 ? S->x0 : S->x;
+  if (B->rank == 0) {
+    PetscScalar *b;
+    PetscCall(VecGetArray(bw, &b));
+    if (tmsf_simulation_rhs(B->sim, B->coil, B->poses[k], B->didt[k], b)) {
+      ok = 0;
+      res->status = tmsf_context_last_status(B->ctx);
+      snprintf(res->error, sizeof(res->error), "pose %d: tmsf_simulation_rhs: %s", k + 1,
+               tmsf_context_last_error(B->ctx));
+    }
+    PetscCall(VecRestoreArray(bw, &b));
+  }
+  if (!agree(ok)) {
+    if (B->rank != 0) res->status = -1;
+    PetscFunctionReturn(0);
+  }
+  t1 = now();
+  if (B->size > 1) {
+    PetscCall(VecScatterBegin(S->scat, S->b0, S->b, INSERT_VALUES, SCATTER_REVERSE));
+    PetscCall(VecScatterEnd(S->scat, S->b0, S->b, INSERT_VALUES, SCATTER_REVERSE));
+  }
+  PetscCall(KSPSolve(S->ksp, S->b, S->x));
+  if (B->size > 1) {
+    PetscCall(VecScatterBegin(S->scat, S->x, S->x0, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(S->scat, S->x, S->x0, INSERT_VALUES, SCATTER_FORWARD));
+  }
+  t2 = now();
+  PetscCall(KSPGetConvergedReason(S->ksp, reason));
+  PetscCall(KSPGetIterationNumber(S->ksp, its));
+  if (*reason > 0 && B->rank == 0) {
+    const PetscScalar *x;
+    PetscCall(VecGetArrayRead(xw, &x));
+    if (tmsf_simulation_field_from_potential(B->sim, B->coil, B->poses[k], B->didt[k], x, field)) {
+      ok = 0;
+      res->status = tmsf_context_last_status(B->ctx);
+      snprintf(res->error, sizeof(res->error), "pose %d: tmsf_simulation_field_from_potential: %s",
+               k + 1, tmsf_context_last_error(B->ctx));
+    }
+    PetscCall(VecRestoreArrayRead(xw, &x));
+  }
+  t3 = now();
+  if (!agree(ok)) {
+    if (B->rank != 0) res->status = -1;
+    tmsf_field_destroy(field);
+    PetscFunctionReturn(0);
+  }
+  res->rhs_s[k] = t1 - t0; /* primary + rhs */
+  res->solve_s[k] = t2 - t1; /* scatter + KSPSolve + gather */
+  res->field_s[k] = t3 - t2;
+  res->pose_s[k] = res->wall_s[k] = t3 - t0;
+  res->iters[k] = (double)*its;
+  if (true_residual) { /* outside the timed part */
+    PetscReal rn, bn;
+    PetscCall(MatMult(S->A, S->x, S->r));
+    PetscCall(VecAYPX(S->r, -1.0, S->b));
+    PetscCall(VecNorm(S->r, NORM_2, &rn));
+    PetscCall(VecNorm(S->b, NORM_2, &bn));
+    *true_residual = bn > 0 ? (double)(rn / bn) : 0.0;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* A run of the baseline configuration: setup, the poses one at a time, and
+ * (RUN_BASELINE) the poses as a batch.  RUN_REFERENCE stores the reference
+ * potentials; *converged says whether every solve converged. */
+static PetscErrorCode run_petsc(bench *B, run_mode mode, double rtol, result *res, int *converged) {
+  petsc_system S;
+  int64_t n = B->n;
+  memset(&S, 0, sizeof(S));
+  *converged = 0;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Bcast(&n, 1, MPI_INT64_T, 0, PETSC_COMM_WORLD));
+  reset_peak();
+  res->rss_start_kb = status_kb("VmRSS");
+  double t0 = now();
+  PetscCall(system_create(B, n, mode, rtol, &S));
+  res->solver_setup_s = now() - t0;
+  res->setup_s = res->assembly_s + res->solver_setup_s;
+  int all_converged = 1;
+  for (int k = 0; k < B->npose; k++) {
+    KSPConvergedReason reason;
+    PetscInt its;
+    tmsf_field *field = NULL;
+    double tres = NAN;
+    PetscCall(petsc_pose(B, &S, k, res, &reason, &its, &field, &tres));
+    if (res->status) break;
+    if (reason < 0) {
+      all_converged = 0;
+      res->status = -1;
+      snprintf(res->error, sizeof(res->error), "pose %d: KSP did not converge (%s) after %d iterations",
+               k + 1, KSPConvergedReasons[reason], (int)its);
+      break;
+    }
+    res->nposes = k + 1;
+    if (B->rank == 0) {
+      if (mode == RUN_REFERENCE) {
+        const double *phi, *E;
+        tmsf_field_get_potential(field, &phi);
+        tmsf_field_get_E(field, &E);
+        memcpy(B->phi_ref[k], phi, sizeof(double) * (size_t)B->num_nodes);
+        B->ref_energy[k] = energy(B, E, NULL, NULL);
+        B->ref_iters[k] = (double)its;
+        B->ref_true_residual[k] = tres;
+      } else {
+        res->ediff[k] = field_ediff(B, field, k);
+      }
+    }
+    tmsf_field_destroy(&field);
+  }
+  long peak = status_kb("VmHWM");
+  if (B->rank == 0) res->peak_kb = peak;
+  long other = -1;
+  long mine = B->rank == 0 ? -1 : peak;
+  PetscCallMPI(MPI_Reduce(&mine, &other, 1, MPI_LONG, MPI_MAX, 0, PETSC_COMM_WORLD));
+  if (B->rank == 0) res->peak_other_ranks_kb = other;
+  if (mode == RUN_BASELINE && !res->status) {
+    /* the batch: N KSPSolves one after another (no block CG in PETSc's KSPCG);
+     * each pose's rhs, solve and field in turn so that its primary field is
+     * evaluated once */
+    result tmp;
+    result_init(&tmp, res->name);
+    reset_peak();
+    double tb = now(), its_max = 0.0;
+    int ok = 1;
+    for (int k = 0; k < B->npose && ok; k++) {
+      KSPConvergedReason reason;
+      PetscInt its;
+      tmsf_field *field = NULL;
+      PetscCall(petsc_pose(B, &S, k, &tmp, &reason, &its, &field, NULL));
+      if (tmp.status || reason < 0) {
+        ok = 0;
+        res->batch_status = tmp.status ? tmp.status : -1;
+        snprintf(res->batch_error, sizeof(res->batch_error), "%s",
+                 tmp.status ? tmp.error : "KSP did not converge");
+      } else {
+        its_max = fmax(its_max, (double)its);
+        if (B->rank == 0) res->ediff_batch[k] = field_ediff(B, field, k);
+      }
+      tmsf_field_destroy(&field);
+    }
+    res->batch_total_s = now() - tb;
+    if (ok) {
+      res->batch_done = 1;
+      res->batch_iters = its_max;
+      double a = 0, s = 0, f = 0;
+      for (int k = 0; k < B->npose; k++) a += tmp.rhs_s[k], s += tmp.solve_s[k], f += tmp.field_s[k];
+      res->batch_primary_rhs_s = a, res->batch_solve_s = s, res->batch_field_s = f;
+    }
+    res->peak_batch_kb = status_kb("VmHWM");
+  }
+  PetscCall(system_destroy(&S));
+  *converged = all_converged && !res->status;
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------- tmsfield solvers */
+
+static void record_error(result *r, tmsf_context *ctx, const char *what) {
+  r->status = tmsf_context_last_status(ctx);
+  if (!r->status) r->status = TMSF_ERR_STATE;
+  snprintf(r->error, sizeof(r->error), "%s: %s", what, tmsf_context_last_error(ctx));
+  sanitize(r->error);
+}
+
+static void run_tmsf(bench *B, result *r) {
+  tmsf_simulation *sim = NULL;
+  char what[96];
+  reset_peak();
+  r->rss_start_kb = status_kb("VmRSS");
+  if (tmsf_simulation_create(B->ctx, B->mesh, &sim)) {
+    record_error(r, B->ctx, "create");
+    return;
+  }
+  if (tmsf_simulation_set_solver(sim, r->name)) {
+    record_error(r, B->ctx, "set_solver");
+    goto done;
+  }
+  if (tmsf_simulation_set_tolerance(sim, BASELINE_RTOL)) {
+    record_error(r, B->ctx, "set_tolerance");
+    goto done;
+  }
+  if (tmsf_simulation_setup(sim)) {
+    record_error(r, B->ctx, "setup");
+    goto done;
+  }
+  tmsf_simulation_get_info(sim, TMSF_SIM_ASSEMBLY_SECONDS, &r->assembly_s);
+  tmsf_simulation_get_info(sim, TMSF_SIM_SETUP_SECONDS, &r->solver_setup_s);
+  r->setup_s = r->assembly_s + r->solver_setup_s;
+  for (int k = 0; k < B->npose; k++) {
+    tmsf_field *field = NULL;
+    double t = now();
+    int ierr = tmsf_simulation_solve(sim, B->coil, B->poses[k], B->didt[k], &field);
+    r->wall_s[k] = now() - t;
+    if (ierr) {
+      snprintf(what, sizeof(what), "pose %d: solve", k + 1);
+      record_error(r, B->ctx, what);
+      break;
+    }
+    tmsf_simulation_get_info(sim, TMSF_SIM_PRIMARY_SECONDS, &r->primary_s[k]);
+    tmsf_simulation_get_info(sim, TMSF_SIM_RHS_SECONDS, &r->rhs_s[k]);
+    tmsf_simulation_get_info(sim, TMSF_SIM_SOLVE_SECONDS, &r->solve_s[k]);
+    tmsf_simulation_get_info(sim, TMSF_SIM_FIELD_SECONDS, &r->field_s[k]);
+    tmsf_simulation_get_info(sim, TMSF_SIM_ITERATIONS, &r->iters[k]);
+    r->pose_s[k] = r->primary_s[k] + r->rhs_s[k] + r->solve_s[k] + r->field_s[k];
+    r->ediff[k] = field_ediff(B, field, k);
+    r->nposes = k + 1;
+    tmsf_field_destroy(&field);
+  }
+  r->peak_kb = status_kb("VmHWM");
+  if (r->status) goto done;
+  /* the batch */
+  tmsf_field *fields[MAX_POSES];
+  reset_peak();
+  double t = now();
+  int ierr = tmsf_simulation_solve_many(sim, B->coil, B->npose, &B->poses[0][0], B->didt, fields);
+  r->batch_total_s = now() - t;
+  r->peak_batch_kb = status_kb("VmHWM");
+  if (ierr) {
+    r->batch_status = tmsf_context_last_status(B->ctx);
+    snprintf(r->batch_error, sizeof(r->batch_error), "solve_many: %s", tmsf_context_last_error(B->ctx));
+    sanitize(r->batch_error);
+    goto done;
+  }
+  r->batch_done = 1;
+  double p, s;
+  tmsf_simulation_get_info(sim, TMSF_SIM_PRIMARY_SECONDS, &p);
+  tmsf_simulation_get_info(sim, TMSF_SIM_RHS_SECONDS, &s);
+  r->batch_primary_rhs_s = p + s;
+  tmsf_simulation_get_info(sim, TMSF_SIM_SOLVE_SECONDS, &r->batch_solve_s);
+  tmsf_simulation_get_info(sim, TMSF_SIM_FIELD_SECONDS, &r->batch_field_s);
+  tmsf_simulation_get_info(sim, TMSF_SIM_ITERATIONS, &r->batch_iters);
+  for (int k = 0; k < B->npose; k++) {
+    r->ediff_batch[k] = field_ediff(B, fields[k], k);
+    tmsf_field_destroy(&fields[k]);
+  }
+done:
+  tmsf_simulation_destroy(&sim);
+}
+
+/* ------------------------------------------------------------------ output */
+
+static const char *status_name(int st) {
+  if (st == -1) return "PETSc error or divergence";
+  return tmsf_status_string(st);
+}
+
+static void write_json(FILE *f, const bench *B, const result *res, int nres, int threads,
+                       const char *load0, const char *load1, double assembly_s, double nnz) {
+  char cpu[256], date[64], petsc[256];
+  cpu_model(cpu, sizeof(cpu));
+  time_t tt = time(NULL);
+  strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&tt));
+  PetscGetVersion(petsc, sizeof(petsc));
+  sanitize(petsc);
+  double edge = NAN;
+  tmsf_mesh_get_mean_edge(B->mesh, &edge);
+  const char *omp = getenv("OMP_NUM_THREADS");
+  fprintf(f, "{\n  \"benchmark\": \"solvers\",\n  \"commit\": \"%s\",\n  \"version\": \"%s\",\n",
+          TMSF_GIT_COMMIT, tmsf_version());
+  fprintf(f, "  \"build\": \"%s\",\n  \"petsc\": \"%s\",\n  \"date\": \"%s\",\n  \"cpu\": \"%s\",\n",
+          tmsf_build_info(), petsc, date, cpu);
+  fprintf(f, "  \"threads\": %d,\n  \"ranks\": %d,\n  \"omp_num_threads_env\": \"%s\",\n", threads,
+          B->size, omp ? omp : "");
+  fprintf(f, "  \"loadavg_start\": \"%s\",\n  \"loadavg_end\": \"%s\",\n", load0, load1);
+  fprintf(f, "  \"mesh\": \"%s\",\n  \"nodes\": %lld,\n  \"tetrahedra\": %lld,\n  \"unknowns\": %lld,\n",
+          B->mesh_path, (long long)B->num_nodes, (long long)B->num_tets, (long long)B->n);
+  fprintf(f, "  \"mean_edge_mm\": ");
+  jnum(f, edge * 1e3);
+  fprintf(f, ",\n  \"matrix_nonzeros\": %.0f,\n  \"assembly_s\": ", nnz);
+  jnum(f, assembly_s);
+  int64_t nd = 0;
+  tmsf_coil_get_num_dipoles(B->coil, &nd);
+  fprintf(f, ",\n  \"coil\": \"%s\",\n  \"dipoles\": %lld,\n  \"poses\": %d,\n", B->coil_path,
+          (long long)nd, B->npose);
+  fprintf(f, "  \"pose_layout\": \"centres on a 15 mm ring around the top point, snapped to the scalp, "
+             "y rotated by 360/N degrees each, 4 mm from the scalp\",\n");
+  fprintf(f, "  \"didt_A_per_s\": %g,\n  \"tolerance\": %g,\n", B->didt[0], BASELINE_RTOL);
+  fprintf(f, "  \"baseline\": \"PETSc KSPCG + hypre BoomerAMG (HMIS coarsening, other settings PETSc "
+             "defaults), rtol %g, preconditioned residual norm, zero initial guess; 1 thread per rank "
+             "(no OpenMP in PETSc/hypre here); rhs and E by tmsfield with the threads above\",\n",
+          BASELINE_RTOL);
+  fprintf(f, "  \"baseline_batch\": \"N KSPSolves one after another (KSPCG has no block variant; "
+             "KSPMatSolve would solve column by column)\",\n");
+  fprintf(f, "  \"tmsfield_one_at_a_time\": \"tmsf_simulation_solve, warm start from the previous pose; "
+             "per pose = primary + rhs + solve + field seconds\",\n");
+  fprintf(f, "  \"tmsfield_batch\": \"tmsf_simulation_solve_many of all poses, cold start\",\n");
+  fprintf(f, "  \"reference\": {\"solver\": \"%s\", \"rtol_requested\": %g, \"rtol\": ", BASELINE,
+          B->ref_rtol_requested);
+  jnum(f, B->ref_ok ? B->ref_rtol : NAN);
+  fprintf(f, ", \"max_iterations\": %d, \"converged\": %s, \"iterations\": ", REFERENCE_MAX_IT,
+          B->ref_ok ? "true" : "false");
+  jarr(f, B->ref_iters, B->ref_ok ? B->npose : 0);
+  fprintf(f, ", \"true_relative_residual\": ");
+  jarr(f, B->ref_true_residual, B->ref_ok ? B->npose : 0);
+  fprintf(f, ", \"seconds\": ");
+  jnum(f, B->ref_seconds);
+  fprintf(f, "},\n");
+  fprintf(f, "  \"e_difference\": \"sqrt(sum_e V_e |E_e - E_ref,e|^2 / sum_e V_e |E_ref,e|^2), "
+             "E_e - E_ref,e = -grad(phi - phi_ref) (same primary field)\",\n");
+  fprintf(f, "  \"peak_rss\": \"VmHWM of rank 0, reset before each run after malloc_trim; includes "
+             "the mesh, coil and %d reference potentials (%.1f MB)\",\n",
+          B->npose, B->npose * (double)B->num_nodes * 8.0 / 1048576.0);
+  fprintf(f, "  \"solvers\": [\n");
+  for (int i = 0; i < nres; i++) {
+    const result *r = &res[i];
+    fprintf(f, "    {\"name\": \"%s\", \"status\": \"%s\", \"error\": \"%s\",\n", r->name,
+            r->status ? "error" : "ok", r->error);
+    fprintf(f, "     \"threads\": %d, \"ranks\": %d,\n", threads,
+            strcmp(r->name, BASELINE) ? 1 : B->size);
+    fprintf(f, "     \"setup_s\": ");
+    jnum(f, r->setup_s);
+    fprintf(f, ", \"assembly_s\": ");
+    jnum(f, r->assembly_s);
+    fprintf(f, ", \"solver_setup_s\": ");
+    jnum(f, r->solver_setup_s);
+    fprintf(f, ", \"first_pose_s\": ");
+    jnum(f, first_pose_s(r));
+    fprintf(f, ", \"per_pose_s\": ");
+    jnum(f, later_pose_s(r));
+    fprintf(f, ", \"batch_per_pose_s\": ");
+    jnum(f, batch_pose_s(r, B->npose));
+    fprintf(f, ",\n     \"pose_s\": ");
+    jarr(f, r->pose_s, r->nposes);
+    fprintf(f, ", \"pose_wall_s\": ");
+    jarr(f, r->wall_s, r->nposes);
+    fprintf(f, ",\n     \"primary_s\": ");
+    jarr(f, r->primary_s, r->nposes);
+    fprintf(f, ", \"rhs_s\": ");
+    jarr(f, r->rhs_s, r->nposes);
+    fprintf(f, ",\n     \"solve_s\": ");
+    jarr(f, r->solve_s, r->nposes);
+    fprintf(f, ", \"field_s\": ");
+    jarr(f, r->field_s, r->nposes);
+    fprintf(f, ",\n     \"iterations\": ");
+    jarr(f, r->iters, r->nposes);
+    fprintf(f, ", \"e_rel_diff\": ");
+    jarr(f, r->ediff, r->nposes);
+    fprintf(f, ",\n     \"batch_status\": \"%s\", \"batch_error\": \"%s\", \"batch_total_s\": ",
+            r->status ? "skipped" : (r->batch_done ? "ok" : "error"), r->batch_error);
+    jnum(f, r->batch_done ? r->batch_total_s : NAN);
+    fprintf(f, ", \"batch_primary_rhs_s\": ");
+    jnum(f, r->batch_primary_rhs_s);
+    fprintf(f, ", \"batch_solve_s\": ");
+    jnum(f, r->batch_solve_s);
+    fprintf(f, ", \"batch_field_s\": ");
+    jnum(f, r->batch_field_s);
+    fprintf(f, ", \"batch_iterations\": ");
+    jnum(f, r->batch_iters);
+    fprintf(f, ",\n     \"batch_e_rel_diff\": ");
+    jarr(f, r->ediff_batch, r->batch_done ? B->npose : 0);
+    fprintf(f, ", \"e_rel_diff_max\": ");
+    jnum(f, r->status ? NAN : ediff_max(r, B->npose));
+    fprintf(f, ",\n     \"rss_start_bytes\": ");
+    jbytes(f, r->rss_start_kb);
+    fprintf(f, ", \"peak_rss_bytes\": ");
+    jbytes(f, r->peak_kb);
+    fprintf(f, ", \"peak_rss_batch_bytes\": ");
+    jbytes(f, r->peak_batch_kb);
+    fprintf(f, ", \"peak_rss_other_ranks_bytes\": ");
+    jbytes(f, r->peak_other_ranks_kb);
+    fprintf(f, "}%s\n", i + 1 < nres ? "," : "");
+  }
+  fprintf(f, "  ]\n}\n");
+}
+
+static void write_csv(FILE *f, const bench *B, const result *res, int nres, int threads) {
+  fprintf(f, "mesh,nodes,tetrahedra,solver,threads,ranks,status,setup_s,first_pose_s,per_pose_s,"
+             "batch_per_pose_s,poses,iterations_first,iterations_median,batch_iterations,"
+             "peak_rss_mb,peak_rss_batch_mb,e_rel_diff_max,error\n");
+  for (int i = 0; i < nres; i++) {
+    const result *r = &res[i];
+    fprintf(f, "%s,%lld,%lld,%s,%d,%d,%s,", B->mesh_path, (long long)B->num_nodes,
+            (long long)B->num_tets, r->name, threads, strcmp(r->name, BASELINE) ? 1 : B->size,
+            r->status ? "error" : "ok");
+    cnum(f, r->setup_s);
+    fputc(',', f);
+    cnum(f, first_pose_s(r));
+    fputc(',', f);
+    cnum(f, later_pose_s(r));
+    fputc(',', f);
+    cnum(f, batch_pose_s(r, B->npose));
+    fprintf(f, ",%d,", B->npose);
+    cnum(f, r->nposes > 0 ? r->iters[0] : NAN);
+    fputc(',', f);
+    cnum(f, median_of(r->iters, r->nposes));
+    fputc(',', f);
+    cnum(f, r->batch_iters);
+    fputc(',', f);
+    cnum(f, r->peak_kb > 0 ? r->peak_kb / 1024.0 : NAN);
+    fputc(',', f);
+    cnum(f, r->peak_batch_kb > 0 ? r->peak_batch_kb / 1024.0 : NAN);
+    fputc(',', f);
+    cnum(f, r->status ? NAN : ediff_max(r, B->npose));
+    fprintf(f, ",\"%s%s%s\"\n", r->error, r->error[0] && r->batch_error[0] ? "; " : "", r->batch_error);
+  }
+}
+
+/* --check: the written JSON names every expected solver; every reported E
+ * difference is finite; failures only for memory or a missing build feature. */
+static int check_output(const char *json_path, const result *res, int nres, int npose) {
+  int bad = 0;
+  char *text = NULL;
+  if (json_path) {
+    FILE *f = fopen(json_path, "rb");
+    if (f) {
+      fseek(f, 0, SEEK_END);
+      long len = ftell(f);
+      fseek(f, 0, SEEK_SET);
+      text = len > 0 ? malloc((size_t)len + 1) : NULL;
+      if (text) {
+        size_t got = fread(text, 1, (size_t)len, f);
+        text[got] = '\0';
+      }
+      fclose(f);
+    }
+    if (!text) {
+      fprintf(stderr, "bench-solvers: check: cannot read back %s\n", json_path);
+      return 1;
+    }
+  }
+  for (int i = 0; i < nres; i++) {
+    const result *r = &res[i];
+    if (text) {
+      char key[96];
+      snprintf(key, sizeof(key), "{\"name\": \"%s\"", r->name);
+      if (!strstr(text, key)) {
+        fprintf(stderr, "bench-solvers: check: no row for %s in %s\n", r->name, json_path);
+        bad = 1;
+      }
+    }
+    if (r->status) {
+      if (r->status != TMSF_ERR_MEMORY && r->status != TMSF_ERR_UNSUPPORTED &&
+          r->status != TMSF_ERR_NOT_FOUND) {
+        fprintf(stderr, "bench-solvers: check: %s failed: %s\n", r->name, r->error);
+        bad = 1;
+      }
+      continue;
+    }
+    double m = ediff_max(r, npose);
+    if (!isfinite(m)) {
+      fprintf(stderr, "bench-solvers: check: %s reports a non-finite E difference\n", r->name);
+      bad = 1;
+    } else if (m > 1e-4) {
+      fprintf(stderr, "bench-solvers: note: %s differs from the reference by %.3g (> 1e-4)\n",
+              r->name, m);
+    }
+  }
+  free(text);
+  return bad;
+}
+
+/* ------------------------------------------------------------------- main */
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: bench-solvers --mesh FILE.msh [--coil FILE] [--poses N] [--threads N]\n"
+          "                     [--solvers a,b,...|all] [--json OUT] [--csv OUT]\n"
+          "                     [--reference-rtol R] [--check] [-PETSC_OPTION ...]\n");
+}
+
+/* wait for rank 0 without spinning a core (MPI's blocking waits poll) */
+static void wait_for_rank0(void) {
+  int token = 0, done = 0;
+  MPI_Request req;
+  MPI_Irecv(&token, 1, MPI_INT, 0, TAG_DONE, PETSC_COMM_WORLD, &req);
+  while (!done) {
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (!done) sleep_ms(5);
+  }
+}
+
+static int in_list(const char *list, const char *name) {
+  if (!list || !strcmp(list, "all")) return 1;
+  size_t len = strlen(name);
+  for (const char *p = list; *p;) {
+    const char *e = strchr(p, ',');
+    size_t l = e ? (size_t)(e - p) : strlen(p);
+    if (l == len && !strncmp(p, name, l)) return 1;
+    if (!e) break;
+    p = e + 1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  /* our options are --name; everything else goes to PETSc */
+  const char *mesh_path = NULL, *coil_path = "data/coils/Magstim_70mm_Fig8.ccd";
+  const char *json_path = NULL, *csv_path = NULL, *solver_list = "all";
+  int npose = 8, threads = 0, check = 0, bad_usage = 0;
+  double ref_rtol = 1e-14;
+  char **pargv = calloc((size_t)argc + 1, sizeof(char *));
+  int pargc = 0;
+  if (!pargv) return 1;
+  pargv[pargc++] = argv[0];
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int has = i + 1 < argc;
+    if (strncmp(a, "--", 2) != 0) pargv[pargc++] = argv[i];
+    else if (!strcmp(a, "--check")) check = 1;
+    else if (!strcmp(a, "--mesh") && has) mesh_path = argv[++i];
+    else if (!strcmp(a, "--coil") && has) coil_path = argv[++i];
+    else if (!strcmp(a, "--json") && has) json_path = argv[++i];
+    else if (!strcmp(a, "--csv") && has) csv_path = argv[++i];
+    else if (!strcmp(a, "--solvers") && has) solver_list = argv[++i];
+    else if (!strcmp(a, "--poses") && has) npose = atoi(argv[++i]);
+    else if (!strcmp(a, "--threads") && has) threads = atoi(argv[++i]);
+    else if (!strcmp(a, "--reference-rtol") && has) ref_rtol = atof(argv[++i]);
+    else bad_usage = 1;
+  }
+  if (!mesh_path || npose < 1 || npose > MAX_POSES || threads < 0 || !(ref_rtol > 0 && ref_rtol < 1))
+    bad_usage = 1;
+
+  PetscCall(PetscInitialize(&pargc, &pargv, NULL, NULL));
+  bench B;
+  memset(&B, 0, sizeof(B));
+  MPI_Comm_rank(PETSC_COMM_WORLD, &B.rank);
+  MPI_Comm_size(PETSC_COMM_WORLD, &B.size);
+  if (bad_usage) {
+    if (B.rank == 0) {
+      usage();
+      fprintf(stderr, "bench-solvers: --mesh is required; --poses 1..%d; 0 < --reference-rtol < 1\n",
+                      MAX_POSES);
+    }
+    PetscCall(PetscFinalize());
+    free(pargv);
+    return 2;
+  }
+  B.mesh_path = mesh_path;
+  B.coil_path = coil_path;
+  B.npose = npose;
+  char load0[64] = "", load1[64] = "";
+  loadavg(load0, sizeof(load0));
+
+  /* rank 0: mesh, coil, poses, the baseline's assembly */
+  int ok = 1, nthreads = 0;
+  double assembly_s = NAN, nnz = NAN;
+  if (B.rank == 0) {
+    ok = 0;
+    if (tmsf_context_create(&B.ctx)) goto setup_done;
+    if (tmsf_context_set_threads(B.ctx, threads) || tmsf_mesh_read(B.ctx, mesh_path, &B.mesh) ||
+        tmsf_coil_read(B.ctx, coil_path, &B.coil)) {
+      fprintf(stderr, "bench-solvers: %s\n", tmsf_context_last_error(B.ctx));
+      goto setup_done;
+    }
+    tmsf_context_get_threads(B.ctx, &nthreads);
+    tmsf_mesh_get_sizes(B.mesh, &B.num_nodes, &B.num_tets, NULL);
+    tmsf_mesh_get_nodes(B.mesh, &B.nodes);
+    const int32_t *tags;
+    tmsf_mesh_get_tetrahedra(B.mesh, &B.tets, &tags);
+    double lo[3], hi[3];
+    tmsf_mesh_get_bounds(B.mesh, lo, hi);
+    for (int k = 0; k < npose; k++) {
+      const double a = 2.0 * 3.14159265358979323846 * k / npose, ring = 0.015;
+      double centre[3] = {0.5 * (lo[0] + hi[0]) + ring * cos(a), 0.5 * (lo[1] + hi[1]) + ring * sin(a),
+                          hi[2]};
+      double ydir[3] = {sin(a), cos(a), 0.0};
+      if (tmsf_pose_from_centre(B.mesh, centre, ydir, 0.004, B.poses[k])) {
+        fprintf(stderr, "bench-solvers: pose %d: %s\n", k + 1, tmsf_context_last_error(B.ctx));
+        goto setup_done;
+      }
+      B.didt[k] = 1e6;
+    }
+    if (tmsf_simulation_create(B.ctx, B.mesh, &B.sim) || tmsf_simulation_setup(B.sim) ||
+        tmsf_simulation_get_matrix(B.sim, &B.n, &B.row_ptr, &B.cols, &B.vals)) {
+      fprintf(stderr, "bench-solvers: assembly: %s\n", tmsf_context_last_error(B.ctx));
+      goto setup_done;
+    }
+    tmsf_simulation_get_info(B.sim, TMSF_SIM_ASSEMBLY_SECONDS, &assembly_s);
+    tmsf_simulation_get_info(B.sim, TMSF_SIM_MATRIX_NONZEROS, &nnz);
+    B.nnz = B.row_ptr[B.n];
+    for (int k = 0; k < npose; k++) {
+      B.phi_ref[k] = malloc(sizeof(double) * (size_t)B.num_nodes);
+      if (!B.phi_ref[k]) {
+        fprintf(stderr, "bench-solvers: out of memory for the reference\n");
+        goto setup_done;
+      }
+    }
+    printf("mesh %s: %lld nodes, %lld tetrahedra, %.0f nonzeros; %d threads, %d ranks; %d poses\n",
+           mesh_path, (long long)B.num_nodes, (long long)B.num_tets, nnz, nthreads, B.size, npose);
+    fflush(stdout);
+    ok = 1;
+  }
+setup_done:
+  if (!agree(ok)) {
+    PetscCall(PetscFinalize());
+    free(pargv);
+    return 1;
+  }
+
+  /* the runs: every registered solver plus the baseline, in the order baseline first */
+  int nsolvers = 0;
+  const char *const *names = NULL;
+  if (B.rank == 0) tmsf_solver_list(&nsolvers, &names);
+  result *res = calloc((size_t)nsolvers + 1, sizeof(result));
+  if (!res) return 1;
+  int nres = 0;
+  result_init(&res[nres++], BASELINE);
+  for (int i = 0; i < nsolvers; i++) result_init(&res[nres++], names[i]);
+  /* names asked for that are not registered: a row with the error */
+  int nextra = 0;
+  char extra[16][64];
+  if (B.rank == 0 && strcmp(solver_list, "all") != 0) {
+    for (const char *p = solver_list; *p && nextra < 16;) {
+      const char *e = strchr(p, ',');
+      size_t l = e ? (size_t)(e - p) : strlen(p);
+      int known = 0;
+      for (int i = 0; i < nres; i++) known |= strlen(res[i].name) == l && !strncmp(res[i].name, p, l);
+      if (!known && l > 0 && l < 64) {
+        memcpy(extra[nextra], p, l);
+        extra[nextra++][l] = '\0';
+      }
+      if (!e) break;
+      p = e + 1;
+    }
+    result *grown = realloc(res, sizeof(result) * (size_t)(nres + nextra));
+    if (!grown) return 1;
+    res = grown;
+    for (int i = 0; i < nextra; i++) {
+      result *r = &res[nres++];
+      result_init(r, extra[i]);
+      sanitize(r->name);
+      r->selected = 1;
+      r->status = TMSF_ERR_NOT_FOUND;
+      snprintf(r->error, sizeof(r->error), "no solver of this name in this build (%s)",
+               tmsf_build_info());
+    }
+  }
+  for (int i = 0; i < nres - nextra; i++) res[i].selected = in_list(solver_list, res[i].name);
+  int baseline_selected = in_list(solver_list, BASELINE);
+
+  /* the reference: the tightest tolerance from --reference-rtol up to 1e-11 that converges */
+  B.ref_rtol_requested = ref_rtol;
+  double tr = now();
+  for (double rt = ref_rtol; rt <= 1.0001e-11 || rt == ref_rtol; rt *= 10.0) {
+    result tmp;
+    result_init(&tmp, "reference");
+    int converged = 0;
+    PetscCall(run_petsc(&B, RUN_REFERENCE, rt, &tmp, &converged));
+    if (agree(converged)) {
+      B.ref_ok = 1;
+      B.ref_rtol = rt;
+      break;
+    }
+    if (B.rank == 0) printf("reference: rtol %g: %s; loosening\n", rt, tmp.error);
+  }
+  B.ref_seconds = now() - tr;
+  if (B.rank == 0) {
+    if (B.ref_ok)
+      printf("reference: %s at rtol %g, %.1f s; iterations %g..%g\n", BASELINE, B.ref_rtol,
+             B.ref_seconds, B.ref_iters[0], max_of(B.ref_iters, npose));
+    else
+      printf("reference: did not converge at any rtol up to 1e-11; E differences are not reported\n");
+    fflush(stdout);
+  }
+
+  /* the baseline (collective) */
+  if (baseline_selected) {
+    result *r = &res[0];
+    r->assembly_s = assembly_s;
+    int converged;
+    PetscCall(run_petsc(&B, RUN_BASELINE, BASELINE_RTOL, r, &converged));
+    if (B.rank == 0 && r->status) sanitize(r->error);
+  }
+  if (B.rank == 0) tmsf_simulation_destroy(&B.sim);
+
+  /* the tmsfield solvers, rank 0 only */
+  int exit_code = 0;
+  if (B.rank == 0) {
+    for (int i = 1; i < nres - nextra; i++) {
+      if (!res[i].selected) continue;
+      printf("solver %s ...\n", res[i].name);
+      fflush(stdout);
+      run_tmsf(&B, &res[i]);
+    }
+    loadavg(load1, sizeof(load1));
+
+    /* the table */
+    printf("\n%-16s %8s %9s %10s %10s %11s %9s %10s\n", "solver", "setup s", "1st pose", "pose s",
+           "batch/pose", "iterations", "peak MB", "E diff");
+    for (int i = 0; i < nres; i++) {
+      const result *r = &res[i];
+      if (!r->selected && i > 0) continue;
+      if (i == 0 && !baseline_selected) continue;
+      if (r->status) {
+        printf("%-16s failed (%s): %s\n", r->name, status_name(r->status), r->error);
+        continue;
+      }
+      printf("%-16s %8.3f %9.3f %10.4f %10.4f %5.0f/%-5.0f %9.1f %10.2e\n", r->name, r->setup_s,
+             first_pose_s(r), later_pose_s(r), batch_pose_s(r, npose), r->iters[0],
+             median_of(r->iters, r->nposes), r->peak_kb / 1024.0, ediff_max(r, npose));
+      if (r->batch_error[0]) printf("%-16s batch failed: %s\n", "", r->batch_error);
+    }
+    printf("(pose s: median over poses 2..%d one at a time; iterations: pose 1 / median; E diff: max "
+           "relative L2 to the reference at rtol %g)\n",
+           npose, B.ref_rtol);
+
+    /* rows that were not selected are left out of the files */
+    result *out = malloc(sizeof(result) * (size_t)nres);
+    int nout = 0;
+    if (out) {
+      for (int i = 0; i < nres; i++)
+        if (i == 0 ? baseline_selected : res[i].selected) out[nout++] = res[i];
+    }
+    if (json_path && out) {
+      FILE *f = fopen(json_path, "w");
+      if (f) {
+        write_json(f, &B, out, nout, nthreads, load0, load1, assembly_s, nnz);
+        fclose(f);
+        printf("wrote %s\n", json_path);
+      } else {
+        fprintf(stderr, "bench-solvers: cannot write %s\n", json_path);
+        exit_code = 1;
+      }
+    }
+    if (csv_path && out) {
+      FILE *f = fopen(csv_path, "w");
+      if (f) {
+        write_csv(f, &B, out, nout, nthreads);
+        fclose(f);
+        printf("wrote %s\n", csv_path);
+      } else {
+        fprintf(stderr, "bench-solvers: cannot write %s\n", csv_path);
+        exit_code = 1;
+      }
+    }
+    if (check && out && check_output(json_path, out, nout, npose)) exit_code = 3;
+    free(out);
+    for (int r = 1; r < B.size; r++) {
+      int token = 1;
+      MPI_Send(&token, 1, MPI_INT, r, TAG_DONE, PETSC_COMM_WORLD);
+    }
+  } else {
+    wait_for_rank0();
+  }
+
+  for (int k = 0; k < npose; k++) free(B.phi_ref[k]);
+  free(res);
+  tmsf_coil_destroy(&B.coil);
+  tmsf_mesh_destroy(&B.mesh);
+  tmsf_context_destroy(&B.ctx);
+  PetscCall(PetscFinalize());
+  free(pargv);
+  return exit_code;
+}

@@ -1,0 +1,187 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ * pcg.c: the preconditioned conjugate gradient shared by the iterative
+ * solvers ("cg" with a diagonal preconditioner, "amg" with a multigrid
+ * V-cycle), with two stopping rules:
+ *
+ *  - residual: ||b - A x_k|| <= rtol ||b||  (the reference tool's rule);
+ *  - energy: the A-norm of the error, estimated from the CG coefficients
+ *    (Hestenes & Stiefel 1952; Strakos & Tichy 2002: ||x - x_k||_A^2 =
+ *    sum_{j>=k} alpha_j r_j.z_j, estimated by the next d terms plus a
+ *    geometric tail), relative to a reference energy given per right-hand
+ *    side.  For the FEM system the A-norm of the potential error is the
+ *    sigma-weighted L2 norm of the error in E (see simulation.c), so this rule
+ *    bounds the field error directly.
+ *
+ * Reductions are summed per fixed block of TMSF_REDUCE_BLOCK rows and then
+ * over blocks in order, so results are bitwise identical for any thread count.
+ */
+#include <string.h>
+
+#include "solver-impl.h"
+
+/* Below this many rows the per-iteration work is too small to pay for thread
+ * synchronisation (and on a busy machine a descheduled thread stalls every
+ * barrier), so the loops run serially. */
+#define PCG_PARALLEL_MIN_ROWS 32768
+
+/* Terms of the error estimate summed after iteration k (the delay d). */
+#define PCG_ENERGY_DELAY 4
+
+static double sum_parts(const double *part, int64_t nb, int stride, int k) {
+  double s = 0.0;
+  for (int64_t b = 0; b < nb; b++) s += part[stride * b + k];
+  return s;
+}
+
+int tmsf_pcg_work_size(int64_t n, int64_t *doubles) {
+  int64_t nb = (n + TMSF_REDUCE_BLOCK - 1) / TMSF_REDUCE_BLOCK;
+  *doubles = 4 * n + 3 * nb;
+  return TMSF_SUCCESS;
+}
+
+int tmsf_pcg_solve(tmsf_solver *s, const tmsf_pcg_prec *M, const double *b, double *x,
+                   double energy_ref, double *work, int64_t *iters, double *relres) {
+  const int64_t n = s->n, nb = (n + TMSF_REDUCE_BLOCK - 1) / TMSF_REDUCE_BLOCK;
+  const int64_t *rp = s->row_ptr;
+  const int32_t *ci = s->cols;
+  const double *v = s->vals;
+  double *r = work, *z = work + n, *p = work + 2 * n, *q = work + 3 * n, *part = work + 4 * n;
+  const int nt = tmsf_threads(s->ctx);
+  (void)nt; /* unused in a build without OpenMP */
+  const int energy = s->energy_tol > 0.0 && energy_ref > 0.0;
+
+  double bnorm = sqrt(tmsf_dot(s->ctx, n, b, b));
+  if (bnorm == 0.0) {
+    memset(x, 0, (size_t)n * sizeof(double));
+    *iters = 0;
+    *relres = 0.0;
+    return TMSF_SUCCESS;
+  }
+  /* r = b - A x; partials r.r and b.x */
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+  for (int64_t blk = 0; blk < nb; blk++) {
+    int64_t i0 = blk * TMSF_REDUCE_BLOCK, i1 = i0 + TMSF_REDUCE_BLOCK < n ? i0 + TMSF_REDUCE_BLOCK : n;
+    double rr = 0.0, bx = 0.0;
+    for (int64_t i = i0; i < i1; i++) {
+      double acc = 0.0;
+      for (int64_t k = rp[i]; k < rp[i + 1]; k++) acc += v[k] * x[ci[k]];
+      double ri = b[i] - acc;
+      r[i] = ri;
+      rr += ri * ri;
+      bx += b[i] * x[i];
+    }
+    part[3 * blk] = rr;
+    part[3 * blk + 1] = bx;
+  }
+  double rr = sum_parts(part, nb, 3, 0), bx = sum_parts(part, nb, 3, 1);
+  M->apply(M->data, r, z);
+  double rz = tmsf_dot(s->ctx, n, r, z);
+  memcpy(p, z, (size_t)n * sizeof(double));
+  const double tol = s->rtol * bnorm;
+  double terms[PCG_ENERGY_DELAY];
+  int64_t it = 0;
+  for (;;) {
+    /* convergence */
+    if (energy) {
+      if (it >= PCG_ENERGY_DELAY) {
+        /* the last d terms estimate the error of x_{it-d}; a geometric tail
+         * with the worst ratio seen in the window covers the rest */
+        double sum = 0.0, ratio = 0.0;
+        for (int k = 0; k < PCG_ENERGY_DELAY; k++) sum += terms[k];
+        int newest = (int)((it - 1) % PCG_ENERGY_DELAY);
+        for (int k = 1; k < PCG_ENERGY_DELAY; k++) {
+          int a = (newest - k + 1 + PCG_ENERGY_DELAY) % PCG_ENERGY_DELAY;
+          int bq = (newest - k + PCG_ENERGY_DELAY) % PCG_ENERGY_DELAY;
+          if (terms[bq] > 0.0 && terms[a] / terms[bq] > ratio) ratio = terms[a] / terms[bq];
+        }
+        if (ratio > 0.95) ratio = 0.95;
+        double est = sum + terms[newest] * ratio / (1.0 - ratio);
+        double denom = energy_ref - bx; /* ||E||_sigma^2 for the FEM system */
+        if (denom > 0.0 && est <= s->energy_tol * s->energy_tol * denom) break;
+      }
+    } else if (sqrt(rr) <= tol) {
+      break;
+    }
+    if (it >= s->max_iterations) {
+      *iters = it;
+      *relres = sqrt(rr) / bnorm;
+      return TMSF_ERROR(s->ctx, TMSF_ERR_CONVERGENCE,
+                        "%s: no convergence in %lld iterations (relative residual %.3g, tolerance "
+                        "%.3g); no solution returned",
+                        s->ops->name, (long long)it, *relres, energy ? s->energy_tol : s->rtol);
+    }
+    /* q = A p; partials p.q and b.p */
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+    for (int64_t blk = 0; blk < nb; blk++) {
+      int64_t i0 = blk * TMSF_REDUCE_BLOCK, i1 = i0 + TMSF_REDUCE_BLOCK < n ? i0 + TMSF_REDUCE_BLOCK : n;
+      double pq = 0.0, bp = 0.0;
+      for (int64_t i = i0; i < i1; i++) {
+        double acc = 0.0;
+        for (int64_t k = rp[i]; k < rp[i + 1]; k++) acc += v[k] * p[ci[k]];
+        q[i] = acc;
+        pq += p[i] * acc;
+        bp += b[i] * p[i];
+      }
+      part[3 * blk] = pq;
+      part[3 * blk + 1] = bp;
+    }
+    double pq = sum_parts(part, nb, 3, 0), bp = sum_parts(part, nb, 3, 1);
+    if (!(pq > 0.0) || !(rz > 0.0)) {
+      *iters = it;
+      *relres = sqrt(rr) / bnorm;
+      return TMSF_ERROR(s->ctx, TMSF_ERR_NUMERIC,
+                        "%s: %s = %.3g <= 0 at iteration %lld; the matrix%s is not positive "
+                        "definite",
+                        s->ops->name, !(pq > 0.0) ? "p^T A p" : "r^T M^-1 r", !(pq > 0.0) ? pq : rz,
+                        (long long)it, !(pq > 0.0) ? "" : " or the preconditioner");
+    }
+    double alpha = rz / pq;
+    terms[it % PCG_ENERGY_DELAY] = alpha * rz;
+    bx += alpha * bp;
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+    for (int64_t blk = 0; blk < nb; blk++) {
+      int64_t i0 = blk * TMSF_REDUCE_BLOCK, i1 = i0 + TMSF_REDUCE_BLOCK < n ? i0 + TMSF_REDUCE_BLOCK : n;
+      double a = 0.0;
+      for (int64_t i = i0; i < i1; i++) {
+        x[i] += alpha * p[i];
+        double ri = r[i] - alpha * q[i];
+        r[i] = ri;
+        a += ri * ri;
+      }
+      part[3 * blk] = a;
+    }
+    rr = sum_parts(part, nb, 3, 0);
+    M->apply(M->data, r, z);
+    double rz_new = tmsf_dot(s->ctx, n, r, z);
+    double beta = rz_new / rz;
+    rz = rz_new;
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+    for (int64_t i = 0; i < n; i++) p[i] = z[i] + beta * p[i];
+    it++;
+  }
+  *iters = it;
+  *relres = sqrt(rr) / bnorm;
+  return TMSF_SUCCESS;
+}
+
+int tmsf_pcg_solve_many(tmsf_solver *s, const tmsf_pcg_prec *M, int num_rhs, const double *b,
+                        double *x, double *work) {
+  for (int j = 0; j < num_rhs; j++) {
+    int64_t it;
+    double rel;
+    double ref = s->energy_ref ? s->energy_ref[j] : 0.0;
+    TMSF_CALL(tmsf_pcg_solve(s, M, b + (int64_t)j * s->n, x + (int64_t)j * s->n, ref, work, &it, &rel));
+    if (it > s->iterations) s->iterations = it;
+    if (rel > s->residual) s->residual = rel;
+  }
+  return TMSF_SUCCESS;
+}
