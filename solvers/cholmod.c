@@ -97,12 +97,13 @@ static double super_diag(const cholmod_factor *L, const SuiteSparse_long *colsup
  * before it to working precision: the matrix is singular, and the computed
  * pivot is rounding noise rather than exactly zero or negative (which CHOLMOD
  * reports itself).  n eps is the rank tolerance of LAPACK's pivoted Cholesky
- * (dpstrf); the factor 100 is margin: the ungrounded stiffness matrix of a
- * 343-node box, singular up to the rounding of its assembly, gives a pivot of
- * 0.3 n eps.  A well-posed FEM system is far from it: pivot / A(p,p) >=
- * 1 / (A(p,p) (A^-1)(p,p)), the inverse of a conductance times an effective
- * resistance to ground, independent of the mesh size; measured 0.18-0.23 on
- * the grounded sphere meshes of 4.5k to 192k nodes.
+ * (dpstrf, relative to the largest diagonal there); the factor 100 is margin:
+ * the ungrounded stiffness matrices of 343- and 2197-node boxes, singular up
+ * to the rounding of their assembly, give pivots of 0.3 and 0.2 n eps.  A
+ * well-posed FEM system is far from it: pivot / A(p,p) >= 1 / (A(p,p)
+ * (A^-1)(p,p)), one over a conductance times an effective resistance to
+ * ground, independent of the mesh size; measured 0.18-0.23 on the grounded
+ * sphere meshes of 4.5k to 192k nodes.
  */
 static int check_pivots(tmsf_solver *s) {
   chol_data *d = s->data;

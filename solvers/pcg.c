@@ -84,7 +84,9 @@ int tmsf_pcg_solve(tmsf_solver *s, const tmsf_pcg_prec *M, const double *b, doub
   double terms[PCG_ENERGY_DELAY];
   int64_t it = 0;
   for (;;) {
-    /* convergence */
+    /* convergence; an exact solution (a direct coarse solve of a tiny system,
+     * a zero right-hand side) stops at once whatever the rule */
+    if (rr == 0.0 || rz == 0.0 || sqrt(rr) <= 1e-15 * bnorm) break;
     if (energy) {
       if (it >= PCG_ENERGY_DELAY) {
         /* the last d terms estimate the error of x_{it-d}; a geometric tail

@@ -220,6 +220,20 @@ static void conformance_system(tmsf_context *ctx, const char *name, const csr *A
   /* non-finite right-hand side rejected */
   z[3] = NAN;
   CHECK(tmsf_solver_solve(s, 1, z, x1) == TMSF_ERR_NUMERIC, "%s: NaN rhs", name);
+  if (is_direct(name)) {
+    /* a tolerance below rounding (1e-18) cannot be met: the solver must take
+     * its step of iterative refinement, then fail with CONVERGENCE and report
+     * the residual it reached (still the 1e-9 of the checks above) */
+    CHECK_OK(ctx, tmsf_solver_set_tolerance(s, 1e-18));
+    int ierr = tmsf_solver_solve(s, 1, b, x1);
+    double it_ref, res_ref;
+    tmsf_solver_get_info(s, TMSF_SOLVER_ITERATIONS, &it_ref);
+    tmsf_solver_get_info(s, TMSF_SOLVER_RESIDUAL, &res_ref);
+    CHECK(ierr == TMSF_ERR_CONVERGENCE && it_ref == 2 && res_ref > 1e-18 && res_ref <= 1e-9,
+          "%s %s: unreachable tolerance gives %d after %g solves, residual %.3g", name, what, ierr, it_ref, res_ref);
+    CHECK(strstr(tmsf_context_last_error(ctx), "refinement"), "%s: %s", name, tmsf_context_last_error(ctx));
+    CHECK_OK(ctx, tmsf_solver_set_tolerance(s, 1e-10));
+  }
   printf("%-8s %-10s n=%-7lld iterations %g (3 rhs), %g (1 rhs), %g (warm), %g (near)\n", name, what,
          (long long)n, it_multi, it_cold, it_warm, it_near);
   free(z);

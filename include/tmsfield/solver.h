@@ -12,6 +12,11 @@
  *   "cg"  preconditioned conjugate gradient (Jacobi), threaded and
  *         deterministic: the serial reference every other solver is tested
  *         against.
+ *   "cholmod"  sparse Cholesky factorisation (SuiteSparse CHOLMOD; builds
+ *         with TMSF_HAVE_CHOLMOD): factors in setup, ignores the initial
+ *         guess, reports 1 iteration per solve (2 after a step of iterative
+ *         refinement, taken when the residual misses the tolerance) and
+ *         rejects a singular or indefinite matrix in setup.
  */
 #ifndef TMSFIELD_SOLVER_H
 #define TMSFIELD_SOLVER_H
