@@ -54,10 +54,11 @@ def rows(runs):
     out = []
     for run in runs:
         for s in run["solvers"]:
-            if s["name"] == BASELINE:
-                threads, ranks = run["threads"], run["ranks"]
-            else:
-                threads, ranks = run["threads"], 1
+            threads = run["threads"]
+            if s["name"] == BASELINE or run["ranks"] == 1:
+                ranks = str(run["ranks"])
+            else:  # tmsfield solvers are shared-memory: rank 0 of a multi-rank run
+                ranks = f"1 (rank 0 of {run['ranks']})"
             out.append((run, s, threads, ranks))
 
     def key(r):
@@ -98,12 +99,14 @@ def table(runs):
                 fmt(s.get("per_pose_s")), fmt(s.get("batch_per_pose_s")), iterations(s),
                 fmt(peak / 1048576 if peak else None, 4), fmt(s.get("e_rel_diff_max"), 2)))
     ref = sorted({str(run["reference"].get("rtol")) for run in runs})
+    rules = sorted({run.get("tmsfield_stopping_rule", "?") for run in runs})
     loads = sorted({run.get("loadavg_start", "?") for run in runs})
     lines.append("")
     lines.append(
         "Seconds are wall clock; per pose = primary field + right-hand side + solve + E, the median "
         "over poses 2..N solved one at a time (tmsfield solvers warm-start from the previous pose, "
-        f"the baseline starts from zero); batch = all N together. {BASELINE}: PETSc CG + hypre "
+        f"the baseline starts from zero); batch = all N together. tmsfield solvers: stopping rule "
+        f"{', '.join(rules)}. {BASELINE}: PETSc CG + hypre "
         "BoomerAMG (HMIS), rtol 1e-10, from the same matrix and right-hand side; with 2 ranks only "
         "the baseline is distributed, the tmsfield solvers run on rank 0. Iterations: pose 1 / "
         "median of the rest. Peak MB: resident-set high-water mark of rank 0 during setup and the "
@@ -124,8 +127,8 @@ def plot(runs, path):
         return False
     series = {}
     for run, s, threads, ranks in rows(runs):
-        if s["status"] != "ok":
-            continue
+        if s["status"] != "ok" or (s["name"] != BASELINE and run["ranks"] > 1):
+            continue  # tmsfield solvers of multi-rank runs repeat the 1-thread case
         key = (s["name"], run["threads"], run["ranks"])
         series.setdefault(key, []).append((run["tetrahedra"], s.get("per_pose_s"), s.get("first_pose_s")))
     names = sorted({k[0] for k in series}, key=lambda n: (n != BASELINE, n))
@@ -138,7 +141,8 @@ def plot(runs, path):
         for ax, col in ((axes[0], 1), (axes[1], 2)):
             y = [p[col] if p[col] is not None else float("nan") for p in pts]
             ax.plot(x, y, styles.get((threads, ranks), "-."), marker="o", color=colours[name],
-                    label=f"{name}, {threads} thr x {ranks} rank")
+                    label=f"{name}, {threads} thread{'s' if threads > 1 else ''} x {ranks} "
+                    f"rank{'s' if ranks > 1 else ''}")
     for ax, title in ((axes[0], "seconds per additional pose (1 at a time)"),
                       (axes[1], "first pose seconds (setup included)")):
         ax.set_xscale("log")

@@ -155,6 +155,7 @@ struct tmsf_coil {
   char **keys;
   char **values;
   double didt_max; /* A/s, NAN when unknown */
+  tmsf_precision precision; /* of the dipole sum */
   /* dipoles (coil frame) */
   int64_t num_dipoles;
   double *pos; /* 3*n, m */
