@@ -56,7 +56,7 @@ static int cg_setup(tmsf_solver *s) {
 static int cg_solve(tmsf_solver *s, int num_rhs, const double *b, double *x) {
   cg_data *d = s->data;
   d->nthreads = tmsf_threads(s->ctx);
-  tmsf_pcg_prec M = {d, jacobi_apply};
+  tmsf_pcg_prec M = {d, jacobi_apply, NULL};
   return tmsf_pcg_solve_many(s, &M, num_rhs, b, x, d->work);
 }
 

@@ -154,9 +154,9 @@ static int chol_setup(tmsf_solver *s) {
   d->c.print = 0; /* the library never prints */
   d->c.error_handler = chol_error_handler;
   d->c.supernodal = CHOLMOD_SUPERNODAL;
-  /* METIS writes to stderr (and may stop the program) when it runs out of
-   * memory: have CHOLMOD first try to allocate twice METIS's usual peak and
-   * fall back to AMD if that fails. */
+  /* METIS writes to stderr when it runs out of memory: have CHOLMOD first
+   * try to allocate twice METIS's usual peak and fall back to AMD if that
+   * fails. */
   d->c.metis_memory = 2.0;
 
   /* The matrix is symmetric, so row j of the CSR arrays is also column j of
@@ -263,7 +263,7 @@ static double residuals(tmsf_solver *s, int nrhs, const double *b, double *x, do
     tmsf_csr_matvec(s, xj, rj);
     for (int64_t i = 0; i < n; i++) rj[i] = bj[i] - rj[i];
     double rel = sqrt(tmsf_dot(s->ctx, n, rj, rj)) / bnorm;
-    if (!(rel <= worst)) worst = rel; /* a NaN stays */
+    if (isnan(rel) || rel > worst) worst = rel; /* once NaN, stays NaN */
   }
   return worst;
 }

@@ -187,3 +187,240 @@ int tmsf_pcg_solve_many(tmsf_solver *s, const tmsf_pcg_prec *M, int num_rhs, con
   }
   return TMSF_SUCCESS;
 }
+
+/* ------------------------------------------------------------------------- */
+/* Several right-hand sides in lockstep                                      */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * Block variant: nv systems (nv <= TMSF_PCG_MAX_BLOCK) advance together, each
+ * with its own CG coefficients and stopping test, but every pass over the
+ * matrix (here and in the preconditioner) serves all of them, with the
+ * vectors interleaved (v[i * nv + j]).  Each system follows the iteration it
+ * would follow alone (up to rounding); a converged one is frozen.
+ */
+int tmsf_pcg_solve_block(tmsf_solver *s, const tmsf_pcg_prec *M, int nv, const double *b, double *x,
+                         const double *energy_ref, double *work, int64_t *max_iters, double *max_relres) {
+  const int64_t n = s->n, nb = (n + TMSF_REDUCE_BLOCK - 1) / TMSF_REDUCE_BLOCK;
+  const int64_t *rp = s->row_ptr;
+  const int32_t *ci = s->cols;
+  const double *v = s->vals;
+  const int nt = tmsf_threads(s->ctx);
+  (void)nt; /* unused in a build without OpenMP */
+  double *B = work, *X = B + n * nv, *R = X + n * nv, *Z = R + n * nv, *P = Z + n * nv, *Q = P + n * nv;
+  double *part = Q + n * nv; /* 3 * nv per block */
+  double bnorm[TMSF_PCG_MAX_BLOCK], rr[TMSF_PCG_MAX_BLOCK], rz[TMSF_PCG_MAX_BLOCK], bx[TMSF_PCG_MAX_BLOCK];
+  double alpha[TMSF_PCG_MAX_BLOCK], beta[TMSF_PCG_MAX_BLOCK], terms[TMSF_PCG_MAX_BLOCK][PCG_ENERGY_DELAY];
+  int active[TMSF_PCG_MAX_BLOCK];
+  int64_t its[TMSF_PCG_MAX_BLOCK];
+  /* interleave */
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+  for (int64_t i = 0; i < n; i++)
+    for (int j = 0; j < nv; j++) {
+      B[i * nv + j] = b[(int64_t)j * n + i];
+      X[i * nv + j] = x[(int64_t)j * n + i];
+    }
+  /* R = B - A X; partials r.r, b.b, b.x */
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+  for (int64_t blk = 0; blk < nb; blk++) {
+    int64_t i0 = blk * TMSF_REDUCE_BLOCK, i1 = i0 + TMSF_REDUCE_BLOCK < n ? i0 + TMSF_REDUCE_BLOCK : n;
+    double a1[TMSF_PCG_MAX_BLOCK] = {0}, a2[TMSF_PCG_MAX_BLOCK] = {0}, a3[TMSF_PCG_MAX_BLOCK] = {0};
+    for (int64_t i = i0; i < i1; i++) {
+      double acc[TMSF_PCG_MAX_BLOCK] = {0};
+      for (int64_t k = rp[i]; k < rp[i + 1]; k++) {
+        const double *xr = X + (int64_t)ci[k] * nv;
+        for (int j = 0; j < nv; j++) acc[j] += v[k] * xr[j];
+      }
+      for (int j = 0; j < nv; j++) {
+        double bi = B[i * nv + j], ri = bi - acc[j];
+        R[i * nv + j] = ri;
+        a1[j] += ri * ri;
+        a2[j] += bi * bi;
+        a3[j] += bi * X[i * nv + j];
+      }
+    }
+    for (int j = 0; j < nv; j++) {
+      part[(blk * nv + j) * 3] = a1[j];
+      part[(blk * nv + j) * 3 + 1] = a2[j];
+      part[(blk * nv + j) * 3 + 2] = a3[j];
+    }
+  }
+  for (int j = 0; j < nv; j++) {
+    rr[j] = bnorm[j] = bx[j] = 0.0;
+    for (int64_t blk = 0; blk < nb; blk++) {
+      rr[j] += part[(blk * nv + j) * 3];
+      bnorm[j] += part[(blk * nv + j) * 3 + 1];
+      bx[j] += part[(blk * nv + j) * 3 + 2];
+    }
+    bnorm[j] = sqrt(bnorm[j]);
+    its[j] = 0;
+    active[j] = 1;
+  }
+  M->apply_block(M->data, nv, R, Z);
+  /* r.z per column, and P = Z */
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+  for (int64_t blk = 0; blk < nb; blk++) {
+    int64_t i0 = blk * TMSF_REDUCE_BLOCK, i1 = i0 + TMSF_REDUCE_BLOCK < n ? i0 + TMSF_REDUCE_BLOCK : n;
+    double a1[TMSF_PCG_MAX_BLOCK] = {0};
+    for (int64_t i = i0; i < i1; i++)
+      for (int j = 0; j < nv; j++) {
+        a1[j] += R[i * nv + j] * Z[i * nv + j];
+        P[i * nv + j] = Z[i * nv + j];
+      }
+    for (int j = 0; j < nv; j++) part[(blk * nv + j) * 3] = a1[j];
+  }
+  for (int j = 0; j < nv; j++) {
+    rz[j] = 0.0;
+    for (int64_t blk = 0; blk < nb; blk++) rz[j] += part[(blk * nv + j) * 3];
+  }
+  int ierr = TMSF_SUCCESS;
+  for (;;) {
+    /* convergence per column */
+    int any = 0;
+    for (int j = 0; j < nv; j++) {
+      if (!active[j]) continue;
+      int done = bnorm[j] == 0.0 || rr[j] == 0.0 || rz[j] == 0.0 || sqrt(rr[j]) <= 1e-15 * bnorm[j];
+      const int energy = s->energy_tol > 0.0 && energy_ref && energy_ref[j] > 0.0;
+      if (!done && energy && its[j] >= PCG_ENERGY_DELAY) {
+        double sum = 0.0, ratio = 0.0;
+        int newest = (int)((its[j] - 1) % PCG_ENERGY_DELAY);
+        for (int k = 0; k < PCG_ENERGY_DELAY; k++) sum += terms[j][k];
+        for (int k = 1; k < PCG_ENERGY_DELAY; k++) {
+          int a = (newest - k + 1 + PCG_ENERGY_DELAY) % PCG_ENERGY_DELAY;
+          int bq = (newest - k + PCG_ENERGY_DELAY) % PCG_ENERGY_DELAY;
+          if (terms[j][bq] > 0.0 && terms[j][a] / terms[j][bq] > ratio) ratio = terms[j][a] / terms[j][bq];
+        }
+        if (ratio > 0.95) ratio = 0.95;
+        double est = sum + terms[j][newest] * ratio / (1.0 - ratio);
+        double denom = energy_ref[j] - bx[j];
+        done = denom > 0.0 && est <= s->energy_tol * s->energy_tol * denom;
+      } else if (!done && !energy) {
+        done = sqrt(rr[j]) <= s->rtol * bnorm[j];
+      }
+      if (done) active[j] = 0;
+      else any = 1;
+      if (!done && its[j] >= s->max_iterations) {
+        ierr = TMSF_ERROR(s->ctx, TMSF_ERR_CONVERGENCE,
+                          "%s: right-hand side %d did not converge in %lld iterations (relative "
+                          "residual %.3g); no solution returned",
+                          s->ops->name, j, (long long)its[j], sqrt(rr[j]) / bnorm[j]);
+      }
+    }
+    if (ierr || !any) break;
+    /* Q = A P; partials p.q and b.p */
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+    for (int64_t blk = 0; blk < nb; blk++) {
+      int64_t i0 = blk * TMSF_REDUCE_BLOCK, i1 = i0 + TMSF_REDUCE_BLOCK < n ? i0 + TMSF_REDUCE_BLOCK : n;
+      double a1[TMSF_PCG_MAX_BLOCK] = {0}, a2[TMSF_PCG_MAX_BLOCK] = {0};
+      for (int64_t i = i0; i < i1; i++) {
+        double acc[TMSF_PCG_MAX_BLOCK] = {0};
+        for (int64_t k = rp[i]; k < rp[i + 1]; k++) {
+          const double *pr = P + (int64_t)ci[k] * nv;
+          for (int j = 0; j < nv; j++) acc[j] += v[k] * pr[j];
+        }
+        for (int j = 0; j < nv; j++) {
+          Q[i * nv + j] = acc[j];
+          a1[j] += P[i * nv + j] * acc[j];
+          a2[j] += B[i * nv + j] * P[i * nv + j];
+        }
+      }
+      for (int j = 0; j < nv; j++) {
+        part[(blk * nv + j) * 3] = a1[j];
+        part[(blk * nv + j) * 3 + 1] = a2[j];
+      }
+    }
+    for (int j = 0; j < nv; j++) {
+      alpha[j] = 0.0;
+      if (!active[j]) continue;
+      double pq = 0.0, bp = 0.0;
+      for (int64_t blk = 0; blk < nb; blk++) pq += part[(blk * nv + j) * 3], bp += part[(blk * nv + j) * 3 + 1];
+      if (!(pq > 0.0) || !(rz[j] > 0.0)) {
+        ierr = TMSF_ERROR(s->ctx, TMSF_ERR_NUMERIC,
+                          "%s: %s = %.3g <= 0 at iteration %lld; the matrix%s is not positive "
+                          "definite",
+                          s->ops->name, !(pq > 0.0) ? "p^T A p" : "r^T M^-1 r", !(pq > 0.0) ? pq : rz[j],
+                          (long long)its[j], !(pq > 0.0) ? "" : " or the preconditioner");
+        break;
+      }
+      alpha[j] = rz[j] / pq;
+      terms[j][its[j] % PCG_ENERGY_DELAY] = alpha[j] * rz[j];
+      bx[j] += alpha[j] * bp;
+    }
+    if (ierr) break;
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+    for (int64_t blk = 0; blk < nb; blk++) {
+      int64_t i0 = blk * TMSF_REDUCE_BLOCK, i1 = i0 + TMSF_REDUCE_BLOCK < n ? i0 + TMSF_REDUCE_BLOCK : n;
+      double a1[TMSF_PCG_MAX_BLOCK] = {0};
+      for (int64_t i = i0; i < i1; i++)
+        for (int j = 0; j < nv; j++) {
+          X[i * nv + j] += alpha[j] * P[i * nv + j];
+          double ri = R[i * nv + j] - alpha[j] * Q[i * nv + j];
+          R[i * nv + j] = ri;
+          a1[j] += ri * ri;
+        }
+      for (int j = 0; j < nv; j++) part[(blk * nv + j) * 3] = a1[j];
+    }
+    for (int j = 0; j < nv; j++) {
+      if (!active[j]) continue;
+      rr[j] = 0.0;
+      for (int64_t blk = 0; blk < nb; blk++) rr[j] += part[(blk * nv + j) * 3];
+    }
+    M->apply_block(M->data, nv, R, Z);
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+    for (int64_t blk = 0; blk < nb; blk++) {
+      int64_t i0 = blk * TMSF_REDUCE_BLOCK, i1 = i0 + TMSF_REDUCE_BLOCK < n ? i0 + TMSF_REDUCE_BLOCK : n;
+      double a1[TMSF_PCG_MAX_BLOCK] = {0};
+      for (int64_t i = i0; i < i1; i++)
+        for (int j = 0; j < nv; j++) a1[j] += R[i * nv + j] * Z[i * nv + j];
+      for (int j = 0; j < nv; j++) part[(blk * nv + j) * 3] = a1[j];
+    }
+    for (int j = 0; j < nv; j++) {
+      beta[j] = 0.0;
+      if (!active[j]) continue;
+      double rzn = 0.0;
+      for (int64_t blk = 0; blk < nb; blk++) rzn += part[(blk * nv + j) * 3];
+      beta[j] = rzn / rz[j];
+      rz[j] = rzn;
+      its[j]++;
+    }
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+    for (int64_t i = 0; i < n; i++)
+      for (int j = 0; j < nv; j++)
+        if (active[j]) P[i * nv + j] = Z[i * nv + j] + beta[j] * P[i * nv + j];
+  }
+  *max_iters = 0;
+  *max_relres = 0.0;
+  for (int j = 0; j < nv; j++) {
+    if (its[j] > *max_iters) *max_iters = its[j];
+    double rel = bnorm[j] > 0.0 ? sqrt(rr[j]) / bnorm[j] : 0.0;
+    if (rel > *max_relres) *max_relres = rel;
+  }
+  if (ierr) return ierr;
+  /* de-interleave */
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
+#endif
+  for (int64_t i = 0; i < n; i++)
+    for (int j = 0; j < nv; j++) x[(int64_t)j * n + i] = bnorm[j] == 0.0 ? 0.0 : X[i * nv + j];
+  return TMSF_SUCCESS;
+}
+
+int tmsf_pcg_block_work_size(int64_t n, int nv, int64_t *doubles) {
+  int64_t nb = (n + TMSF_REDUCE_BLOCK - 1) / TMSF_REDUCE_BLOCK;
+  *doubles = 6 * n * nv + 3 * nb * nv;
+  return TMSF_SUCCESS;
+}

@@ -57,7 +57,12 @@ extern const tmsf_solver_ops tmsf_solver_cholmod_ops; /* sparse Cholesky (SuiteS
 typedef struct tmsf_pcg_prec {
   void *data;
   void (*apply)(void *data, const double *r, double *z); /* z = M^-1 r */
+  /* the same for nv interleaved vectors (r[i * nv + j]); NULL: no block solves */
+  void (*apply_block)(void *data, int nv, const double *r, double *z);
 } tmsf_pcg_prec;
+
+/* Most right-hand sides one block solve advances together. */
+#define TMSF_PCG_MAX_BLOCK 8
 
 /* Doubles of work space tmsf_pcg_solve needs for n unknowns. */
 int tmsf_pcg_work_size(int64_t n, int64_t *doubles);
@@ -69,6 +74,14 @@ int tmsf_pcg_solve(tmsf_solver *s, const tmsf_pcg_prec *M, const double *b, doub
  * s->residual (max), reads s->energy_ref. */
 int tmsf_pcg_solve_many(tmsf_solver *s, const tmsf_pcg_prec *M, int num_rhs, const double *b,
                         double *x, double *work);
+
+/* nv right-hand sides in lockstep (column-major b and x, interleaved
+ * internally), each stopping by its own rule; work holds
+ * tmsf_pcg_block_work_size doubles. */
+int tmsf_pcg_block_work_size(int64_t n, int nv, int64_t *doubles);
+int tmsf_pcg_solve_block(tmsf_solver *s, const tmsf_pcg_prec *M, int nv, const double *b, double *x,
+                         const double *energy_ref, double *work, int64_t *max_iters,
+                         double *max_relres);
 
 /* y = A x for the borrowed CSR matrix, threaded by rows (deterministic). */
 void tmsf_csr_matvec(const tmsf_solver *s, const double *x, double *y);
