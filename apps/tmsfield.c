@@ -19,6 +19,7 @@
 #define EXIT_USAGE 2
 
 static const char *prog = "tmsfield";
+static int mpi_rank = 0, mpi_size = 1; /* under mpirun: only rank 0 prints and writes */
 
 static void usage_main(FILE *f) {
   fprintf(f,
@@ -78,6 +79,7 @@ static int fail_usage(const char *fmt, ...) {
 }
 
 static int fail_lib(tmsf_context *ctx, int status) {
+  if (mpi_rank != 0) return EXIT_LIB;
   const char *msg = ctx ? tmsf_context_last_error(ctx) : "";
   fprintf(stderr, "%s: error: %s\n", prog, msg && *msg ? msg : tmsf_status_string(status));
   return EXIT_LIB;
@@ -287,10 +289,10 @@ static int cmd_simulate(int argc, char **argv) {
   if ((ierr = tmsf_simulation_setup(sim))) goto lib_error;
   if ((ierr = tmsf_simulation_solve(sim, coil, P, didt, &field))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts0);
-  if ((ierr = tmsf_mesh_write(mesh, field, o.out))) goto lib_error;
+  if (mpi_rank == 0 && (ierr = tmsf_mesh_write(mesh, field, o.out))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts1);
   double t_write = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
-  if (!o.quiet) {
+  if (!o.quiet && mpi_rank == 0) {
     int64_t nn, ne, nt;
     tmsf_mesh_get_sizes(mesh, &nn, &ne, &nt);
     const char *cname;
@@ -311,13 +313,15 @@ static int cmd_simulate(int argc, char **argv) {
     else
       printf("dI/dt     %.2f A/us\n", didt * 1e-6);
     printf("threads   %d\n", threads);
+    if (mpi_size > 1) printf("ranks     %d (MPI)\n", mpi_size);
     double etol;
     tmsf_simulation_get_info(sim, TMSF_SIM_ENERGY_TOLERANCE, &etol);
     if (etol > 0.0)
       printf("solver    %s, stopped when E is within %g of the converged solution (relative L2)\n",
              o.solver ? o.solver : "amg", o.field_tolerance > 0.0 ? o.field_tolerance : 1e-4);
     else
-      printf("solver    %s, stopped at relative residual %g\n", o.solver ? o.solver : "amg", o.tolerance);
+      printf("solver    %s, stopped at relative residual %g (or direct)\n", o.solver ? o.solver : "amg",
+             o.tolerance > 0.0 ? o.tolerance : 1e-10);
     printf("time      read %.3f s, coil %.3f s, assembly %.3f s, solver setup %.3f s,\n"
            "          primary field %.3f s, rhs %.3f s, solve %.3f s (%g iterations), "
            "fields %.3f s, write %.3f s\n",
@@ -377,7 +381,17 @@ int main(int argc, char **argv) {
     printf("\n");
     return 0;
   }
-  if (!strcmp(cmd, "simulate")) return cmd_simulate(argc - 2, argv + 2);
+  if (!strcmp(cmd, "simulate")) {
+    /* MPI only when started by mpirun or asked for the distributed solver */
+    int want_mpi = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+    for (int i = 2; i + 1 < argc; i++)
+      if (!strcmp(argv[i], "--solver") && !strcmp(argv[i + 1], "petsc")) want_mpi = 1;
+    if (want_mpi) {
+      tmsf_parallel_init(NULL, NULL);
+      tmsf_parallel_rank(&mpi_rank, &mpi_size);
+    }
+    return cmd_simulate(argc - 2, argv + 2);
+  }
   fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
   usage_main(stderr);
   return EXIT_USAGE;

@@ -48,6 +48,12 @@ const char *tmsf_build_info(void) {
 #else
          "no"
 #endif
+         " petsc="
+#if TMSF_HAVE_PETSC
+         "yes"
+#else
+         "no"
+#endif
          " gsl=yes";
 }
 

@@ -67,6 +67,14 @@ char *tmsf_strdup(const char *s);
 /* Wall clock in seconds (monotonic). */
 double tmsf_wtime(void);
 
+#if TMSF_HAVE_PETSC
+/* Initialise PETSc (and MPI) unless the program did (solvers/petsc.c). */
+int tmsf_petsc_ensure_initialized(int *argc, char ***argv);
+#endif
+
+/* Whether a solver honours the energy stopping rule (solvers/solver.c). */
+int tmsf_solver_has_energy_rule(const tmsf_solver *solver);
+
 /* The solver a simulation uses unless told otherwise. */
 #define TMSF_DEFAULT_SOLVER "amg"
 

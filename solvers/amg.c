@@ -799,6 +799,7 @@ static int amg_solve(tmsf_solver *s, int num_rhs, const double *b, double *x) {
 
 const tmsf_solver_ops tmsf_solver_amg_ops = {
     .name = "amg",
+    .energy_rule = 1,
     .setup = amg_setup,
     .solve = amg_solve,
     .destroy = amg_destroy,

@@ -62,6 +62,7 @@ static int cg_solve(tmsf_solver *s, int num_rhs, const double *b, double *x) {
 
 const tmsf_solver_ops tmsf_solver_cg_ops = {
     .name = "cg",
+    .energy_rule = 1,
     .setup = cg_setup,
     .solve = cg_solve,
     .destroy = cg_destroy,

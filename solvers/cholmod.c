@@ -306,6 +306,7 @@ done:
 
 const tmsf_solver_ops tmsf_solver_cholmod_ops = {
     .name = "cholmod",
+    .energy_rule = 0,
     .setup = chol_setup,
     .solve = chol_solve,
     .destroy = chol_destroy,

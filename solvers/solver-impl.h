@@ -13,6 +13,9 @@
 
 typedef struct tmsf_solver_ops {
   const char *name;
+  /* 1: honours the energy stopping rule (s->energy_tol); 0: residual rule only
+   * (or a direct solver) */
+  int energy_rule;
   /* Set up for the matrix in s->n, s->row_ptr, s->cols, s->vals. */
   int (*setup)(tmsf_solver *s);
   /* Solve num_rhs systems; x holds initial guesses.  Set s->iterations and
@@ -51,6 +54,10 @@ extern const tmsf_solver_ops tmsf_solver_cg_ops;  /* Jacobi CG, the reference */
 extern const tmsf_solver_ops tmsf_solver_amg_ops; /* CG + smoothed-aggregation multigrid */
 #if TMSF_HAVE_CHOLMOD
 extern const tmsf_solver_ops tmsf_solver_cholmod_ops; /* sparse Cholesky (SuiteSparse CHOLMOD) */
+#endif
+
+#if TMSF_HAVE_PETSC
+extern const tmsf_solver_ops tmsf_solver_petsc_ops; /* PETSc CG + BoomerAMG over MPI */
 #endif
 
 /* Preconditioned conjugate gradient (pcg.c) shared by the iterative solvers. */

@@ -10,10 +10,16 @@ static const tmsf_solver_ops *const registry[] = {&tmsf_solver_cg_ops, &tmsf_sol
 #if TMSF_HAVE_CHOLMOD
                                                    &tmsf_solver_cholmod_ops,
 #endif
+#if TMSF_HAVE_PETSC
+                                                   &tmsf_solver_petsc_ops,
+#endif
 };
 static const char *const registry_names[] = {"cg", "amg",
 #if TMSF_HAVE_CHOLMOD
                                              "cholmod",
+#endif
+#if TMSF_HAVE_PETSC
+                                             "petsc",
 #endif
 };
 #define NUM_SOLVERS ((int)(sizeof(registry) / sizeof(registry[0])))
@@ -75,6 +81,8 @@ int tmsf_solver_destroy(tmsf_solver **solver) {
 }
 
 const char *tmsf_solver_get_name(const tmsf_solver *solver) { return solver ? solver->ops->name : ""; }
+
+int tmsf_solver_has_energy_rule(const tmsf_solver *solver) { return solver && solver->ops->energy_rule; }
 
 int tmsf_solver_set_tolerance(tmsf_solver *solver, double rtol) {
   if (!solver) return TMSF_ERR_ARGUMENT;

@@ -60,6 +60,19 @@ TMSF_EXPORT int tmsf_context_last_error_origin(const tmsf_context *ctx, const ch
 /** Forget the last error. */
 TMSF_EXPORT int tmsf_context_clear_error(tmsf_context *ctx);
 
+/**
+ * Programs that may run under mpirun (the distributed "petsc" solver) call
+ * this first: it initialises MPI and PETSc with the program's arguments when
+ * the library was built with PETSc (finalised at exit), and does nothing
+ * otherwise.  Calls that use the "petsc" solver are collective: every rank
+ * makes them with the same arguments.
+ */
+TMSF_EXPORT int tmsf_parallel_init(int *argc, char ***argv);
+
+/** This process's MPI rank and the number of ranks (0 and 1 without MPI or
+ * before initialisation). */
+TMSF_EXPORT int tmsf_parallel_rank(int *rank, int *size);
+
 #ifdef __cplusplus
 }
 #endif

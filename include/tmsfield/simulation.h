@@ -59,7 +59,10 @@ TMSF_EXPORT int tmsf_simulation_set_solver(tmsf_simulation *sim, const char *nam
  * iterate; and the unweighted relative error is at most
  * sqrt(sigma_max / sigma_min) times the sigma-weighted one.  The solver
  * tolerance is therefore rel_E / (2 sqrt(sigma_max / sigma_min)), a factor
- * 2 kept for the estimate (TMSF_SIM_ENERGY_TOLERANCE reports it).
+ * 2 kept for the estimate (TMSF_SIM_ENERGY_TOLERANCE reports it).  Solvers
+ * without this rule (direct ones, "petsc") report 0 and use their own:
+ * "cholmod" solves exactly, "petsc" stops at the residual tolerance
+ * (tmsf_simulation_set_tolerance, default 1e-10).
  */
 TMSF_EXPORT int tmsf_simulation_set_field_tolerance(tmsf_simulation *sim, double rel_E);
 
