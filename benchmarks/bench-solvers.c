@@ -735,8 +735,10 @@ static void write_json(FILE *f, const bench *B, const result *res, int nres, int
           TMSF_GIT_COMMIT, tmsf_version());
   fprintf(f, "  \"build\": \"%s\",\n  \"petsc\": \"%s\",\n  \"date\": \"%s\",\n  \"cpu\": \"%s\",\n",
           tmsf_build_info(), petsc, date, cpu);
+  const char *wait = getenv("OMP_WAIT_POLICY");
   fprintf(f, "  \"threads\": %d,\n  \"ranks\": %d,\n  \"omp_num_threads_env\": \"%s\",\n", threads,
           B->size, omp ? omp : "");
+  fprintf(f, "  \"omp_wait_policy_env\": \"%s\",\n", wait ? wait : "");
   fprintf(f, "  \"loadavg_start\": \"%s\",\n  \"loadavg_end\": \"%s\",\n", load0, load1);
   fprintf(f, "  \"mesh\": \"%s\",\n  \"nodes\": %lld,\n  \"tetrahedra\": %lld,\n  \"unknowns\": %lld,\n",
           B->mesh_path, (long long)B->num_nodes, (long long)B->num_tets, (long long)B->n);

@@ -36,7 +36,8 @@ struct tmsf_simulation {
   int8_t *local;    /* for each nt entry, the node's local index 0..3 */
   /* per element (internal order) */
   double *vol;   /* m^3 */
-  double *grad;  /* 12 per element, 1/m */
+  double *grad;  /* gradients of shape functions 1..3, 9 per element, 1/m (that of
+                    function 0 is minus their sum, see grad4) */
   double *sigma; /* S/m */
   /* matrix */
   int64_t n;
@@ -286,6 +287,16 @@ static int build_internal_mesh(tmsf_simulation *s) {
 /* Assembly                                                                  */
 /* ------------------------------------------------------------------------- */
 
+/* The four shape-function gradients of element e from the three stored. */
+static inline void grad4(const double *g9, double g[4][3]) {
+  for (int c = 0; c < 3; c++) {
+    g[1][c] = g9[c];
+    g[2][c] = g9[3 + c];
+    g[3][c] = g9[6 + c];
+    g[0][c] = -(g[1][c] + g[2][c] + g[3][c]); /* as tmsf_tet_geometry computes it */
+  }
+}
+
 /* Sorted distinct neighbours of internal node i (including i) into nb;
  * returns the count, or -1 when there are more than cap.  mark is a per-thread
  * array of num_nodes entries, never equal to i on entry for this i. */
@@ -387,11 +398,12 @@ static int fill_matrix(tmsf_simulation *s) {
       for (int64_t p = s->nt_ptr[i]; p < s->nt_ptr[i + 1]; p++) {
         const int64_t e = s->nt[p];
         const int a = s->local[p];
-        const double *g = s->grad + 12 * e;
+        double g[4][3];
+        grad4(s->grad + 9 * e, g);
         const double c = s->sigma[e] * s->vol[e];
         const int32_t *t = s->tet + 4 * e;
         for (int bb = 0; bb < 4; bb++)
-          vals[pos[t[bb]]] += c * (g[3 * a] * g[3 * bb] + g[3 * a + 1] * g[3 * bb + 1] + g[3 * a + 2] * g[3 * bb + 2]);
+          vals[pos[t[bb]]] += c * (g[a][0] * g[bb][0] + g[a][1] * g[bb][1] + g[a][2] * g[bb][2]);
       }
     }
     free(mark);
@@ -435,7 +447,7 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
   }
   s->sigma = tmsf_malloc_array((size_t)ne, sizeof(double));
   s->vol = tmsf_malloc_array((size_t)ne, sizeof(double));
-  s->grad = tmsf_malloc_array((size_t)ne * 12, sizeof(double));
+  s->grad = tmsf_malloc_array((size_t)ne * 9, sizeof(double));
   s->dadt = tmsf_malloc_array((size_t)nn * 3, sizeof(double));
   s->w = tmsf_malloc_array((size_t)ne * 3, sizeof(double));
   s->w_part = tmsf_malloc_array((size_t)(ne + TMSF_REDUCE_BLOCK - 1) / TMSF_REDUCE_BLOCK, sizeof(double));
@@ -453,7 +465,7 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
   for (int64_t e = 0; e < ne; e++) {
     double g[4][3];
     s->vol[e] = tmsf_tet_geometry(s->xyz, s->tet + 4 * e, g);
-    memcpy(s->grad + 12 * e, g, sizeof(g));
+    memcpy(s->grad + 9 * e, g[1], 9 * sizeof(double));
     s->sigma[e] = sigma_mesh[s->tperm[e]];
   }
   free(sigma_mesh);
@@ -555,8 +567,15 @@ static void pose_rhs(tmsf_simulation *s, const double *dadt, double *b, double *
     double acc = 0.0;
     for (int64_t p = s->nt_ptr[i]; p < s->nt_ptr[i + 1]; p++) {
       const int64_t e = s->nt[p];
-      const double *g = s->grad + 12 * e + 3 * s->local[p];
-      acc += s->w[3 * e] * g[0] + s->w[3 * e + 1] * g[1] + s->w[3 * e + 2] * g[2];
+      const int a = s->local[p];
+      const double *g9 = s->grad + 9 * e, *w = s->w + 3 * e;
+      if (a > 0) {
+        const double *g = g9 + 3 * (a - 1);
+        acc += w[0] * g[0] + w[1] * g[1] + w[2] * g[2];
+      } else {
+        double g[3] = {-(g9[0] + g9[3] + g9[6]), -(g9[1] + g9[4] + g9[7]), -(g9[2] + g9[5] + g9[8])};
+        acc += w[0] * g[0] + w[1] * g[1] + w[2] * g[2];
+      }
     }
     b[i] = -acc;
   }
@@ -576,14 +595,13 @@ static int pose_field(tmsf_simulation *s, const double *dadt, const double *phi,
 #endif
   for (int64_t e = 0; e < ne; e++) {
     const int32_t *t = s->tet + 4 * e;
-    const double *g = s->grad + 12 * e;
+    const double *g = s->grad + 9 * e; /* grad phi = sum_{q>=1} (phi_q - phi_0) g_q */
+    const double p0 = phi[t[0]], d1 = phi[t[1]] - p0, d2 = phi[t[2]] - p0, d3 = phi[t[3]] - p0;
     const int64_t eo = s->tperm[e];
     for (int k = 0; k < 3; k++) {
-      double gp = 0.0, a = 0.0;
-      for (int q = 0; q < 4; q++) {
-        gp += phi[t[q]] * g[3 * q + k];
-        a += dadt[3 * (int64_t)t[q] + k];
-      }
+      double gp = d1 * g[k] + d2 * g[3 + k] + d3 * g[6 + k];
+      double a = dadt[3 * (int64_t)t[0] + k] + dadt[3 * (int64_t)t[1] + k] + dadt[3 * (int64_t)t[2] + k] +
+                 dadt[3 * (int64_t)t[3] + k];
       f->E[3 * eo + k] = -gp - 0.25 * a;
     }
     f->sigma[eo] = s->sigma[e];
@@ -766,7 +784,7 @@ int tmsf_simulation_get_info(const tmsf_simulation *s, tmsf_simulation_info what
     if (s->solver) tmsf_solver_get_info(s->solver, TMSF_SOLVER_MEMORY_BYTES, &solver_mem);
     /* per element: tperm, tet, nt + local, vol, grad, sigma, w; per node: nperm,
      * xyz, nt_ptr, dadt, b, phi, x, row_ptr; per nonzero: column and value */
-    *value = s->is_setup ? ne * (4 + 16 + 20 + 8 + 96 + 8 + 24) + nn * (4 + 24 + 8 + 24 + 8 + 8 + 8 + 8) +
+    *value = s->is_setup ? ne * (4 + 16 + 20 + 8 + 72 + 8 + 24) + nn * (4 + 24 + 8 + 24 + 8 + 8 + 8 + 8) +
                                nnz * 12 + solver_mem
                          : 0.0;
     break;
