@@ -62,7 +62,7 @@ int main(void) {
   double rel = sqrt(d2 / aa);
   double it;
   tmsf_simulation_get_info(sim, TMSF_SIM_ITERATIONS, &it);
-  printf("sphere3 / Magstim 70 mm, tag 3: RDM %.4f  MAG %.4f  relative L2 %.4f  (cg iterations %g)\n",
+  printf("sphere3 / Magstim 70 mm, tag 3: RDM %.4f  MAG %.4f  relative L2 %.4f  (solver iterations %g)\n",
          rdm, mag, rel, it);
   CHECK(rdm <= 0.08, "RDM %.4f > 0.08", rdm);
   CHECK(mag <= 0.01, "MAG %.4f > 0.01", mag);
