@@ -54,7 +54,8 @@ static void usage_simulate(FILE *f) {
           "  --mso PERCENT      stimulator output in %% of maximum; needs the coil's dIdtmax\n"
           "  --out FILE.msh     output mesh with the field (written only on success)\n"
           "  --sigma TAG=S_PER_M  override a tissue conductivity (repeatable)\n"
-          "  --solver NAME      linear solver: amg (default), cg, or see 'tmsfield version'\n"
+          "  --solver NAME      linear solver: auto (default: by size and memory), amg, cg,\n"
+          "                     cholmod, petsc (see 'tmsfield version')\n"
           "  --field-tolerance REL  stop the solver when E is within REL (relative L2) of\n"
           "                     the converged solution (default 1e-4)\n"
           "  --tolerance RTOL   stop at relative residual RTOL instead (SimNIBS: 1e-10)\n"
@@ -315,15 +316,18 @@ static int cmd_simulate(int argc, char **argv) {
     printf("threads   %d\n", threads);
     if (mpi_size > 1) printf("ranks     %d (MPI)\n", mpi_size);
     double etol;
+    const char *sname;
     tmsf_simulation_get_info(sim, TMSF_SIM_ENERGY_TOLERANCE, &etol);
+    tmsf_simulation_get_solver(sim, &sname);
     if (etol > 0.0)
       printf("solver    %s, stopped when E is within %g of the converged solution (relative L2)\n",
-             o.solver ? o.solver : "amg", o.field_tolerance > 0.0 ? o.field_tolerance : 1e-4);
+             sname, o.field_tolerance > 0.0 ? o.field_tolerance : 1e-4);
+    else if (!strcmp(sname, "cholmod"))
+      printf("solver    %s (direct)\n", sname);
     else
-      printf("solver    %s, stopped at relative residual %g (or direct)\n", o.solver ? o.solver : "amg",
-             o.tolerance > 0.0 ? o.tolerance : 1e-10);
+      printf("solver    %s, stopped at relative residual %g\n", sname, o.tolerance > 0.0 ? o.tolerance : 1e-10);
     printf("time      read %.3f s, coil %.3f s, assembly %.3f s, solver setup %.3f s,\n"
-           "          primary field %.3f s, rhs %.3f s, solve %.3f s (%g iterations), "
+           "          primary field %.3f s, rhs %.3f s, solve %.3f s (%g iteration(s)), "
            "fields %.3f s, write %.3f s\n",
            t_read, t_coil, info[TMSF_SIM_ASSEMBLY_SECONDS], info[TMSF_SIM_SETUP_SECONDS],
            info[TMSF_SIM_PRIMARY_SECONDS], info[TMSF_SIM_RHS_SECONDS], info[TMSF_SIM_SOLVE_SECONDS],

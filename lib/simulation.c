@@ -19,7 +19,8 @@
 struct tmsf_simulation {
   tmsf_context *ctx;
   const tmsf_mesh *mesh;
-  char solver_name[64];
+  char solver_name[64];   /* as requested ("auto": chosen at setup) */
+  char solver_chosen[64];  /* the one in use after setup */
   double rtol;       /* residual rule (tmsf_simulation_set_tolerance) */
   double field_tol;  /* field rule (tmsf_simulation_set_field_tolerance); 0: residual rule */
   double energy_tol; /* the solver's energy tolerance derived from field_tol at setup */
@@ -103,9 +104,11 @@ int tmsf_simulation_destroy(tmsf_simulation **sim) {
 
 int tmsf_simulation_set_solver(tmsf_simulation *sim, const char *name) {
   if (!sim || !name) return TMSF_ERR_ARGUMENT;
-  tmsf_solver *probe;
-  TMSF_CALL(tmsf_solver_create(sim->ctx, name, &probe)); /* validates the name */
-  tmsf_solver_destroy(&probe);
+  if (strcmp(name, "auto") != 0) {
+    tmsf_solver *probe;
+    TMSF_CALL(tmsf_solver_create(sim->ctx, name, &probe)); /* validates the name */
+    tmsf_solver_destroy(&probe);
+  }
   snprintf(sim->solver_name, sizeof(sim->solver_name), "%s", name);
   if (sim->is_setup) sim_free_setup(sim);
   return TMSF_SUCCESS;
@@ -424,6 +427,65 @@ static int64_t find_col(const int32_t *cols, int64_t lo, int64_t hi, int32_t j) 
   return -1;
 }
 
+/* Bytes of memory the system can still give (Linux MemAvailable; 0 if unknown). */
+static double available_memory(void) {
+  FILE *f = fopen("/proc/meminfo", "r");
+  if (!f) return 0.0;
+  char line[256];
+  double kb = 0.0;
+  while (fgets(line, sizeof(line), f))
+    if (strncmp(line, "MemAvailable:", 13) == 0) {
+      kb = strtod(line + 13, NULL);
+      break;
+    }
+  fclose(f);
+  return kb * 1024.0;
+}
+
+static int solver_registered(const char *name) {
+  int n;
+  const char *const *names;
+  tmsf_solver_list(&n, &names);
+  for (int i = 0; i < n; i++)
+    if (strcmp(names[i], name) == 0) return 1;
+  return 0;
+}
+
+/*
+ * The solver for "auto" (the default), from the problem size, the available
+ * memory and the process layout:
+ *  - under MPI with several ranks: "petsc" (the only distributed solver);
+ *  - up to AUTO_DIRECT_MAX unknowns: "cholmod" (the factor of such a system
+ *    is small and fast to compute; every pose is then an exact solve);
+ *  - otherwise "amg", unless its hierarchy (estimated at 40 bytes per matrix
+ *    nonzero and 150 bytes per unknown, from measurements) would not fit in the
+ *    available memory, where "cg" needs only 5 vectors.
+ */
+#define AUTO_DIRECT_MAX 20000
+static void choose_solver(const tmsf_simulation *s, char *out, size_t cap) {
+  if (strcmp(s->solver_name, "auto") != 0) {
+    snprintf(out, cap, "%s", s->solver_name);
+    return;
+  }
+  int rank, size;
+  tmsf_parallel_rank(&rank, &size);
+  const double n = (double)s->n, nnz = (double)s->row_ptr[s->n], avail = available_memory();
+  if (size > 1 && solver_registered("petsc"))
+    snprintf(out, cap, "petsc");
+  else if (n <= AUTO_DIRECT_MAX && solver_registered("cholmod"))
+    snprintf(out, cap, "cholmod");
+  else if (avail > 0.0 && 40.0 * nnz + 150.0 * n > avail)
+    snprintf(out, cap, "cg");
+  else
+    snprintf(out, cap, "amg");
+}
+
+int tmsf_simulation_get_solver(const tmsf_simulation *s, const char **name) {
+  if (!s || !name) return TMSF_ERR_ARGUMENT;
+  *name = s->is_setup ? s->solver_chosen : s->solver_name;
+  return TMSF_SUCCESS;
+}
+
 int tmsf_simulation_setup(tmsf_simulation *s) {
   if (!s) return TMSF_ERR_ARGUMENT;
   const tmsf_mesh *m = s->mesh;
@@ -488,7 +550,8 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
   s->n = nn;
   s->t_assembly = tmsf_wtime() - t0;
   t0 = tmsf_wtime();
-  ierr = tmsf_solver_create(s->ctx, s->solver_name, &s->solver);
+  choose_solver(s, s->solver_chosen, sizeof(s->solver_chosen));
+  ierr = tmsf_solver_create(s->ctx, s->solver_chosen, &s->solver);
   if (ierr) goto fail;
   ierr = tmsf_solver_set_tolerance(s->solver, s->rtol);
   if (ierr) goto fail;

@@ -76,7 +76,7 @@ int tmsf_petsc_ensure_initialized(int *argc, char ***argv);
 int tmsf_solver_has_energy_rule(const tmsf_solver *solver);
 
 /* The solver a simulation uses unless told otherwise. */
-#define TMSF_DEFAULT_SOLVER "amg"
+#define TMSF_DEFAULT_SOLVER "auto"
 
 /* Deterministic parallel sums: fixed blocks independent of the thread count. */
 #define TMSF_REDUCE_BLOCK 4096

@@ -8,7 +8,7 @@
  * the element average of the nodal dA/dt; phi is fixed at one node.
  *
  *   tmsf_simulation_create(ctx, mesh, &sim);
- *   tmsf_simulation_set_solver(sim, "amg");         // optional
+ *   tmsf_simulation_set_solver(sim, "amg");         // optional, default "auto"
  *   tmsf_simulation_setup(sim);                      // assembly + solver setup
  *   for each pose: tmsf_simulation_solve(sim, coil, pose, didt, &field);
  */
@@ -44,8 +44,13 @@ TMSF_EXPORT int tmsf_simulation_create(tmsf_context *ctx, const tmsf_mesh *mesh,
 /** Destroy (accepts NULL; sets *sim = NULL). Fields it produced stay valid. */
 TMSF_EXPORT int tmsf_simulation_destroy(tmsf_simulation **sim);
 
-/** Choose the linear solver by name (see solver.h; default "amg").  Must be
- * called before tmsf_simulation_setup. */
+/**
+ * Choose the linear solver by name (see solver.h), or "auto" (the default):
+ * at setup "petsc" when running on several MPI ranks, "cholmod" for systems of
+ * up to 20,000 unknowns, otherwise "amg" — or "cg" when the multigrid
+ * hierarchy would not fit in the available memory.  Call before
+ * tmsf_simulation_setup (calling it later discards the setup).
+ */
 TMSF_EXPORT int tmsf_simulation_set_solver(tmsf_simulation *sim, const char *name);
 
 /**
@@ -69,6 +74,10 @@ TMSF_EXPORT int tmsf_simulation_set_field_tolerance(tmsf_simulation *sim, double
 /** The residual rule instead: ||b - K phi|| <= rtol ||b|| (the reference
  * tool's rule, with its rtol 1e-10).  The last of the two setters wins. */
 TMSF_EXPORT int tmsf_simulation_set_tolerance(tmsf_simulation *sim, double rtol);
+
+/** The solver in use after setup (what "auto" chose), or the one requested
+ * before setup.  Borrowed string. */
+TMSF_EXPORT int tmsf_simulation_get_solver(const tmsf_simulation *sim, const char **name);
 
 /**
  * Assemble the stiffness matrix with the mesh's current conductivities and
