@@ -16,6 +16,9 @@
 
 #include "tmsf-impl.h"
 
+/* Solutions kept for the initial guesses of later solves. */
+#define RECYCLE_MAX 8
+
 struct tmsf_simulation {
   tmsf_context *ctx;
   const tmsf_mesh *mesh;
@@ -61,6 +64,12 @@ struct tmsf_simulation {
   int dadt_valid;
   double last_didt;
   int have_phi;
+  /* Recycled solutions: the last RECYCLE_MAX potentials and their right-hand
+   * sides, whose span gives the initial guess of the next solve (a Galerkin
+   * projection, see initial_guess); slots are allocated as they are filled. */
+  double *rv[RECYCLE_MAX], *rb[RECYCLE_MAX];
+  int rcount, rnext;
+  double rw[RECYCLE_MAX * RECYCLE_MAX]; /* W_ij = v_i . b_j = v_i^T K v_j */
   /* statistics */
   double t_assembly, t_setup, t_primary, t_rhs, t_solve, t_field, iterations, residual;
   int64_t outside;
@@ -92,6 +101,11 @@ static void sim_free_setup(tmsf_simulation *s) {
   s->is_setup = 0;
   s->have_phi = 0;
   s->dadt_valid = 0;
+  for (int k = 0; k < RECYCLE_MAX; k++) {
+    free(s->rv[k]), free(s->rb[k]);
+    s->rv[k] = s->rb[k] = NULL;
+  }
+  s->rcount = s->rnext = 0;
 }
 
 int tmsf_simulation_destroy(tmsf_simulation **sim) {
@@ -678,6 +692,98 @@ static int pose_field(tmsf_simulation *s, const double *dadt, const double *phi,
   return TMSF_SUCCESS;
 }
 
+/* ------------------------------------------------------------------------- */
+/* Initial guesses from earlier solutions                                    */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * x0 = V c with (V^T K V) c = V^T b, V the recycled potentials: the point of
+ * their span closest to the solution in the energy norm (K V is known without
+ * a product: K v_j = b_j).  Nearby or similar poses (a coil moving over the
+ * head, rotations at one spot, another dI/dt) start far closer to their
+ * solution than from zero; unrelated ones start no worse than from zero.
+ * Directions the stored set repeats (tiny pivots) are dropped.
+ */
+static void initial_guess(tmsf_simulation *s, const double *b, double *x) {
+  const int64_t n = s->n;
+  const int m = s->rcount;
+  memset(x, 0, (size_t)n * sizeof(double));
+  if (m == 0) return;
+  double g[RECYCLE_MAX], L[RECYCLE_MAX][RECYCLE_MAX] = {{0}}, c[RECYCLE_MAX], y[RECYCLE_MAX];
+  int keep[RECYCLE_MAX];
+  for (int j = 0; j < m; j++) g[j] = tmsf_dot(s->ctx, n, s->rv[j], b);
+  double dmax = 0.0;
+  for (int j = 0; j < m; j++)
+    if (s->rw[j * RECYCLE_MAX + j] > dmax) dmax = s->rw[j * RECYCLE_MAX + j];
+  if (!(dmax > 0.0)) return;
+  for (int j = 0; j < m; j++) { /* Cholesky of W, skipping dependent directions */
+    double d = s->rw[j * RECYCLE_MAX + j];
+    for (int k = 0; k < j; k++)
+      if (keep[k]) d -= L[j][k] * L[j][k];
+    keep[j] = d > 1e-12 * dmax;
+    if (!keep[j]) continue;
+    L[j][j] = sqrt(d);
+    for (int i = j + 1; i < m; i++) {
+      double t = s->rw[i * RECYCLE_MAX + j];
+      for (int k = 0; k < j; k++)
+        if (keep[k]) t -= L[i][k] * L[j][k];
+      L[i][j] = t / L[j][j];
+    }
+  }
+  for (int i = 0; i < m; i++) {
+    y[i] = 0.0;
+    if (!keep[i]) continue;
+    double t = g[i];
+    for (int k = 0; k < i; k++)
+      if (keep[k]) t -= L[i][k] * y[k];
+    y[i] = t / L[i][i];
+  }
+  for (int i = m - 1; i >= 0; i--) {
+    c[i] = 0.0;
+    if (!keep[i]) continue;
+    double t = y[i];
+    for (int k = i + 1; k < m; k++)
+      if (keep[k]) t -= L[k][i] * c[k];
+    c[i] = t / L[i][i];
+  }
+  const int nth = tmsf_threads(s->ctx);
+  (void)nth;
+#if TMSF_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nth) if (n > 32768)
+#endif
+  for (int64_t i = 0; i < n; i++) {
+    double v = 0.0;
+    for (int j = 0; j < m; j++) v += c[j] * s->rv[j][i];
+    x[i] = v;
+  }
+  x[s->ground] = 0.0;
+}
+
+/* Keep a solved pair (x, b) for later initial guesses. */
+static void recycle_add(tmsf_simulation *s, const double *x, const double *b) {
+  const int64_t n = s->n;
+  const int slot = s->rnext;
+  if (!s->rv[slot]) {
+    s->rv[slot] = tmsf_malloc_array((size_t)n, sizeof(double));
+    s->rb[slot] = tmsf_malloc_array((size_t)n, sizeof(double));
+    if (!s->rv[slot] || !s->rb[slot]) { /* recycling is an optimisation: do without it */
+      free(s->rv[slot]), free(s->rb[slot]);
+      s->rv[slot] = s->rb[slot] = NULL;
+      return;
+    }
+  }
+  memcpy(s->rv[slot], x, (size_t)n * sizeof(double));
+  memcpy(s->rb[slot], b, (size_t)n * sizeof(double));
+  if (s->rcount < RECYCLE_MAX) s->rcount++;
+  s->rnext = (slot + 1) % RECYCLE_MAX;
+  /* W row and column of the new slot, symmetrised (K v_j = b_j up to the
+   * solver's tolerance) */
+  for (int j = 0; j < s->rcount; j++) {
+    double w = 0.5 * (tmsf_dot(s->ctx, n, s->rv[slot], s->rb[j]) + tmsf_dot(s->ctx, n, s->rv[j], s->rb[slot]));
+    s->rw[slot * RECYCLE_MAX + j] = s->rw[j * RECYCLE_MAX + slot] = w;
+  }
+}
+
 int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
                           const double head_from_coil_m[16], double didt_A_per_s,
                           tmsf_field **field) {
@@ -692,14 +798,8 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
   double energy;
   pose_rhs(s, s->dadt, s->b, &energy);
   double t2 = tmsf_wtime();
-  /* warm start: previous solution scaled to the new dI/dt */
-  if (s->have_phi && s->last_didt != 0.0) {
-    double scale = didt_A_per_s / s->last_didt;
-    for (int64_t i = 0; i < nn; i++) s->x[i] = scale * s->phi[i];
-  } else {
-    memset(s->x, 0, (size_t)nn * sizeof(double));
-  }
-  s->x[s->ground] = 0.0;
+  /* warm start: projection on the recycled solutions */
+  initial_guess(s, s->b, s->x);
   int ierr = s->energy_tol > 0.0 ? tmsf_solver_solve_energy(s->solver, 1, s->b, s->x, s->energy_tol, &energy)
                                   : tmsf_solver_solve(s->solver, 1, s->b, s->x);
   tmsf_solver_get_info(s->solver, TMSF_SOLVER_ITERATIONS, &s->iterations);
@@ -711,6 +811,7 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
   memcpy(s->phi, s->x, (size_t)nn * sizeof(double));
   s->last_didt = didt_A_per_s;
   s->have_phi = 1;
+  recycle_add(s, s->x, s->b);
   double t3 = tmsf_wtime();
   TMSF_CALL(pose_field(s, s->dadt, s->x, didt_A_per_s, field));
   double t4 = tmsf_wtime();
@@ -747,6 +848,7 @@ int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int nu
     tp += b - a;
     tr += tmsf_wtime() - b;
   }
+  for (int k = 0; k < num_poses && !ierr; k++) initial_guess(s, B + nn * k, X + nn * k);
   double t2 = tmsf_wtime();
   if (!ierr) {
     ierr = s->energy_tol > 0.0 ? tmsf_solver_solve_energy(s->solver, num_poses, B, X, s->energy_tol, energy)
@@ -755,6 +857,7 @@ int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int nu
     tmsf_solver_get_info(s->solver, TMSF_SOLVER_RESIDUAL, &s->residual);
   }
   double t3 = tmsf_wtime();
+  for (int k = 0; k < num_poses && !ierr; k++) recycle_add(s, X + nn * k, B + nn * k);
   for (int k = 0; k < num_poses && !ierr; k++)
     ierr = pose_field(s, dadt + 3 * nn * k, X + nn * k, didt_A_per_s[k], &fields[k]);
   if (ierr)

@@ -26,7 +26,7 @@
 #define PCG_PARALLEL_MIN_ROWS 32768
 
 /* Terms of the error estimate summed after iteration k (the delay d). */
-#define PCG_ENERGY_DELAY 4
+#define PCG_ENERGY_DELAY 3
 
 static double sum_parts(const double *part, int64_t nb, int stride, int k) {
   double s = 0.0;
