@@ -34,10 +34,12 @@
  * TMSF_SIM_SETUP_SECONDS; baseline: the same assembly + distributing the
  * matrix, Mat creation and KSPSetUp), first-pose seconds (setup + pose 1),
  * seconds per additional pose (median over poses 2..N solved one at a time;
- * tmsfield: primary + rhs + solve + field of tmsf_simulation_solve, which warm
- * starts from the previous pose; baseline: tmsf_simulation_rhs (primary + rhs),
+ * tmsfield: primary + rhs + solve + field of tmsf_simulation_solve, whose
+ * initial guess comes from the earlier poses' solutions; baseline: tmsf_simulation_rhs (primary + rhs),
  * KSPSolve from zero, tmsf_simulation_field_from_potential), seconds per pose
- * when all N are solved together (tmsfield: tmsf_simulation_solve_many;
+ * when all N are solved together (tmsfield: tmsf_simulation_solve_many on a
+ * freshly set up simulation, so that the solutions of the same poses from the
+ * one-at-a-time run cannot serve as initial guesses;
  * baseline: N KSPSolves one after another — PETSc 3.18's KSPMatSolve solves
  * column by column for KSPCG, so it would do the same), iterations, peak
  * resident memory (VmHWM, reset through /proc/self/clear_refs before each run;
@@ -46,8 +48,10 @@
  *
  * MPI: the baseline and the reference run on all ranks (contiguous row blocks,
  * right-hand side scattered from and solution gathered to rank 0, where E is
- * computed); the tmsfield solvers (shared memory) run on rank 0 only while the
- * other ranks sleep.  Only rank 0 prints and writes files.
+ * computed); the shared-memory tmsfield solvers run on rank 0 only while the
+ * other ranks sleep, and the distributed ones ("petsc", whose calls are
+ * collective) on every rank, which then reads the mesh too.  Only rank 0
+ * prints and writes files.
  *
  * Exit status: 0, 1 on a setup error (mesh, coil), 2 on a usage error, 3 when
  * --check finds a registered solver or the baseline missing from the written
@@ -215,6 +219,8 @@ typedef struct result {
   double pose_s[MAX_POSES], primary_s[MAX_POSES], rhs_s[MAX_POSES], solve_s[MAX_POSES],
       field_s[MAX_POSES], wall_s[MAX_POSES], iters[MAX_POSES], ediff[MAX_POSES];
   double energy_tol; /* TMSF_SIM_ENERGY_TOLERANCE: 0 for the residual rule */
+  int ranks;         /* ranks the solver ran on */
+  char in_use[64];   /* tmsf_simulation_get_solver after setup (what "auto" chose) */
   int batch_done;
   double batch_total_s, batch_primary_rhs_s, batch_solve_s, batch_field_s, batch_iters;
   double ediff_batch[MAX_POSES];
@@ -232,6 +238,7 @@ static void result_init(result *r, const char *name) {
     r->wall_s[i] = r->iters[i] = r->ediff[i] = r->ediff_batch[i] = NAN;
   }
   r->rss_start_kb = r->peak_kb = r->peak_batch_kb = r->peak_other_ranks_kb = -1;
+  r->ranks = 1;
 }
 
 static double first_pose_s(const result *r) { return r->nposes > 0 ? r->setup_s + r->pose_s[0] : NAN; }
@@ -324,7 +331,7 @@ static double energy(const bench *B, const double *E, const double *phi, const d
 
 static double field_ediff(const bench *B, const tmsf_field *field, int pose) {
   const double *phi;
-  if (!B->ref_ok || tmsf_field_get_potential(field, &phi)) return NAN;
+  if (B->rank != 0 || !B->ref_ok || tmsf_field_get_potential(field, &phi)) return NAN;
   return sqrt(energy(B, NULL, phi, B->phi_ref[pose]) / B->ref_energy[pose]);
 }
 
@@ -540,6 +547,7 @@ static PetscErrorCode run_petsc(bench *B, run_mode mode, double rtol, result *re
   *converged = 0;
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Bcast(&n, 1, MPI_INT64_T, 0, PETSC_COMM_WORLD));
+  res->ranks = B->size;
   reset_peak();
   res->rss_start_kb = status_kb("VmRSS");
   double t0 = now();
@@ -632,43 +640,66 @@ static void record_error(result *r, tmsf_context *ctx, const char *what) {
   sanitize(r->error);
 }
 
-static void run_tmsf(bench *B, result *r) {
+/* Solvers whose calls are collective over the MPI ranks (every rank makes
+ * them): "petsc", the one context.h names, and "auto", which picks it on
+ * several ranks (simulation.h); the public API has no query for this.  All
+ * others are shared-memory and run on rank 0 alone. */
+static int solver_is_collective(const char *name) {
+  return strcmp(name, "petsc") == 0 || strcmp(name, "auto") == 0;
+}
+
+/* ok on this rank; for a collective run, ok on every rank */
+static int step_ok(int collective, int ok) { return collective ? agree(ok) : ok; }
+
+/* A simulation with the solver and stopping rule of r, set up; on failure
+ * the error goes to r (status, error) and *sim may be NULL. */
+static int make_sim(bench *B, result *r, int collective, tmsf_simulation **sim) {
+  int ok = !tmsf_simulation_create(B->ctx, B->mesh, sim);
+  if (!ok) record_error(r, B->ctx, "create");
+  if (ok && (ok = !tmsf_simulation_set_solver(*sim, r->name)) == 0) record_error(r, B->ctx, "set_solver");
+  if (ok && B->tmsf_rtol > 0 && (ok = !tmsf_simulation_set_tolerance(*sim, B->tmsf_rtol)) == 0)
+    record_error(r, B->ctx, "set_tolerance");
+  if (ok && B->field_tol > 0 && (ok = !tmsf_simulation_set_field_tolerance(*sim, B->field_tol)) == 0)
+    record_error(r, B->ctx, "set_field_tolerance");
+  if (!step_ok(collective, ok)) return 0;
+  ok = !tmsf_simulation_setup(*sim);
+  if (!ok) record_error(r, B->ctx, "setup");
+  return step_ok(collective, ok);
+}
+
+/* One tmsfield solver: setup and the poses one at a time, then, on a fresh
+ * simulation (so that solutions kept from the same poses cannot serve as
+ * initial guesses), setup and the batch.  With collective set, every rank
+ * calls this (the solver is distributed); timings and E differences are
+ * rank 0's. */
+static void run_tmsf(bench *B, result *r, int collective) {
   tmsf_simulation *sim = NULL;
   char what[96];
+  int ok;
   reset_peak();
   r->rss_start_kb = status_kb("VmRSS");
-  if (tmsf_simulation_create(B->ctx, B->mesh, &sim)) {
-    record_error(r, B->ctx, "create");
-    return;
-  }
-  if (tmsf_simulation_set_solver(sim, r->name)) {
-    record_error(r, B->ctx, "set_solver");
-    goto done;
-  }
-  if (B->tmsf_rtol > 0 && tmsf_simulation_set_tolerance(sim, B->tmsf_rtol)) {
-    record_error(r, B->ctx, "set_tolerance");
-    goto done;
-  }
-  if (B->field_tol > 0 && tmsf_simulation_set_field_tolerance(sim, B->field_tol)) {
-    record_error(r, B->ctx, "set_field_tolerance");
-    goto done;
-  }
-  if (tmsf_simulation_setup(sim)) {
-    record_error(r, B->ctx, "setup");
+  r->ranks = collective ? B->size : 1;
+  if (!make_sim(B, r, collective, &sim)) {
+    if (!r->status) r->status = -1; /* another rank failed */
     goto done;
   }
   tmsf_simulation_get_info(sim, TMSF_SIM_ASSEMBLY_SECONDS, &r->assembly_s);
   tmsf_simulation_get_info(sim, TMSF_SIM_SETUP_SECONDS, &r->solver_setup_s);
   r->setup_s = r->assembly_s + r->solver_setup_s;
   tmsf_simulation_get_info(sim, TMSF_SIM_ENERGY_TOLERANCE, &r->energy_tol);
+  const char *in_use = NULL;
+  if (!tmsf_simulation_get_solver(sim, &in_use) && in_use) snprintf(r->in_use, sizeof(r->in_use), "%s", in_use);
   for (int k = 0; k < B->npose; k++) {
     tmsf_field *field = NULL;
     double t = now();
-    int ierr = tmsf_simulation_solve(sim, B->coil, B->poses[k], B->didt[k], &field);
+    ok = !tmsf_simulation_solve(sim, B->coil, B->poses[k], B->didt[k], &field);
     r->wall_s[k] = now() - t;
-    if (ierr) {
+    if (!ok) {
       snprintf(what, sizeof(what), "pose %d: solve", k + 1);
       record_error(r, B->ctx, what);
+    }
+    if (!step_ok(collective, ok)) {
+      tmsf_field_destroy(&field);
       break;
     }
     tmsf_simulation_get_info(sim, TMSF_SIM_PRIMARY_SECONDS, &r->primary_s[k]);
@@ -682,25 +713,41 @@ static void run_tmsf(bench *B, result *r) {
     tmsf_field_destroy(&field);
   }
   r->peak_kb = status_kb("VmHWM");
-  if (r->status) goto done;
-  /* the batch */
-  tmsf_field *fields[MAX_POSES];
+  if (collective) {
+    long other = -1, mine = B->rank == 0 ? -1 : r->peak_kb;
+    MPI_Reduce(&mine, &other, 1, MPI_LONG, MPI_MAX, 0, PETSC_COMM_WORLD);
+    r->peak_other_ranks_kb = B->rank == 0 ? other : -1;
+  }
+  if (!step_ok(collective, !r->status)) {
+    if (!r->status) r->status = -1; /* another rank failed */
+    goto done;
+  }
+  /* the batch: a fresh setup (not timed), then all poses in one call */
+  tmsf_simulation_destroy(&sim);
   reset_peak();
+  result fresh;
+  result_init(&fresh, r->name);
+  if (!make_sim(B, &fresh, collective, &sim)) {
+    r->batch_status = fresh.status ? fresh.status : -1;
+    snprintf(r->batch_error, sizeof(r->batch_error), "%s", fresh.error);
+    goto done;
+  }
+  tmsf_field *fields[MAX_POSES];
   double t = now();
-  int ierr = tmsf_simulation_solve_many(sim, B->coil, B->npose, &B->poses[0][0], B->didt, fields);
+  ok = !tmsf_simulation_solve_many(sim, B->coil, B->npose, &B->poses[0][0], B->didt, fields);
   r->batch_total_s = now() - t;
   r->peak_batch_kb = status_kb("VmHWM");
-  if (ierr) {
+  if (!ok) {
     r->batch_status = tmsf_context_last_status(B->ctx);
     snprintf(r->batch_error, sizeof(r->batch_error), "solve_many: %s", tmsf_context_last_error(B->ctx));
     sanitize(r->batch_error);
-    goto done;
   }
+  if (!step_ok(collective, ok)) goto done;
   r->batch_done = 1;
-  double p, s;
+  double p, q;
   tmsf_simulation_get_info(sim, TMSF_SIM_PRIMARY_SECONDS, &p);
-  tmsf_simulation_get_info(sim, TMSF_SIM_RHS_SECONDS, &s);
-  r->batch_primary_rhs_s = p + s;
+  tmsf_simulation_get_info(sim, TMSF_SIM_RHS_SECONDS, &q);
+  r->batch_primary_rhs_s = p + q;
   tmsf_simulation_get_info(sim, TMSF_SIM_SOLVE_SECONDS, &r->batch_solve_s);
   tmsf_simulation_get_info(sim, TMSF_SIM_FIELD_SECONDS, &r->batch_field_s);
   tmsf_simulation_get_info(sim, TMSF_SIM_ITERATIONS, &r->batch_iters);
@@ -765,9 +812,10 @@ static void write_json(FILE *f, const bench *B, const result *res, int nres, int
           BASELINE_RTOL);
   fprintf(f, "  \"baseline_batch\": \"N KSPSolves one after another (KSPCG has no block variant; "
              "KSPMatSolve would solve column by column)\",\n");
-  fprintf(f, "  \"tmsfield_one_at_a_time\": \"tmsf_simulation_solve, warm start from the previous pose; "
+  fprintf(f, "  \"tmsfield_one_at_a_time\": \"tmsf_simulation_solve, initial guess from the earlier poses; "
              "per pose = primary + rhs + solve + field seconds\",\n");
-  fprintf(f, "  \"tmsfield_batch\": \"tmsf_simulation_solve_many of all poses, cold start\",\n");
+  fprintf(f, "  \"tmsfield_batch\": \"tmsf_simulation_solve_many of all poses on a freshly set up "
+             "simulation (setup not counted), so no earlier solution helps\",\n");
   fprintf(f, "  \"reference\": {\"solver\": \"%s\", \"rtol_requested\": %g, \"rtol\": ", BASELINE,
           B->ref_rtol_requested);
   jnum(f, B->ref_ok ? B->ref_rtol : NAN);
@@ -789,9 +837,9 @@ static void write_json(FILE *f, const bench *B, const result *res, int nres, int
     const result *r = &res[i];
     fprintf(f, "    {\"name\": \"%s\", \"status\": \"%s\", \"error\": \"%s\",\n", r->name,
             r->status ? "error" : "ok", r->error);
-    fprintf(f, "     \"threads\": %d, \"ranks\": %d,\n", threads,
-            strcmp(r->name, BASELINE) ? 1 : B->size);
-    fprintf(f, "     \"energy_tolerance\": ");
+    fprintf(f, "     \"threads\": %d, \"ranks\": %d, \"collective\": %s,\n", threads, r->ranks,
+            !strcmp(r->name, BASELINE) || solver_is_collective(r->name) ? "true" : "false");
+    fprintf(f, "     \"solver_in_use\": \"%s\", \"energy_tolerance\": ", r->in_use[0] ? r->in_use : r->name);
     jnum(f, r->energy_tol);
     fprintf(f, ", \"setup_s\": ");
     jnum(f, r->setup_s);
@@ -856,7 +904,7 @@ static void write_csv(FILE *f, const bench *B, const result *res, int nres, int 
   for (int i = 0; i < nres; i++) {
     const result *r = &res[i];
     fprintf(f, "%s,%lld,%lld,%s,%d,%d,%s,", B->mesh_path, (long long)B->num_nodes,
-            (long long)B->num_tets, r->name, threads, strcmp(r->name, BASELINE) ? 1 : B->size,
+            (long long)B->num_tets, r->name, threads, r->ranks,
             r->status ? "error" : "ok");
     cnum(f, r->setup_s);
     fputc(',', f);
@@ -945,6 +993,35 @@ static void usage(void) {
           "                     [--check] [-PETSC_OPTION ...]\n");
 }
 
+/* context, mesh, coil and poses (the poses depend on the mesh only, so every
+ * rank that loads them gets the same ones); 1 on success */
+static int load_inputs(bench *B, int threads) {
+  if (tmsf_context_create(&B->ctx)) return 0;
+  if (tmsf_context_set_threads(B->ctx, threads) || tmsf_mesh_read(B->ctx, B->mesh_path, &B->mesh) ||
+      tmsf_coil_read(B->ctx, B->coil_path, &B->coil)) {
+    fprintf(stderr, "bench-solvers: rank %d: %s\n", B->rank, tmsf_context_last_error(B->ctx));
+    return 0;
+  }
+  tmsf_mesh_get_sizes(B->mesh, &B->num_nodes, &B->num_tets, NULL);
+  tmsf_mesh_get_nodes(B->mesh, &B->nodes);
+  const int32_t *tags;
+  tmsf_mesh_get_tetrahedra(B->mesh, &B->tets, &tags);
+  double lo[3], hi[3];
+  tmsf_mesh_get_bounds(B->mesh, lo, hi);
+  for (int k = 0; k < B->npose; k++) {
+    const double a = 2.0 * 3.14159265358979323846 * k / B->npose, ring = 0.015;
+    double centre[3] = {0.5 * (lo[0] + hi[0]) + ring * cos(a), 0.5 * (lo[1] + hi[1]) + ring * sin(a),
+                        hi[2]};
+    double ydir[3] = {sin(a), cos(a), 0.0};
+    if (tmsf_pose_from_centre(B->mesh, centre, ydir, 0.004, B->poses[k])) {
+      fprintf(stderr, "bench-solvers: pose %d: %s\n", k + 1, tmsf_context_last_error(B->ctx));
+      return 0;
+    }
+    B->didt[k] = 1e6;
+  }
+  return 1;
+}
+
 /* wait for rank 0 without spinning a core (MPI's blocking waits poll) */
 static void wait_for_rank0(void) {
   int token = 0, done = 0;
@@ -956,13 +1033,13 @@ static void wait_for_rank0(void) {
   }
 }
 
+/* name is in the comma-separated list, or the list has "all" */
 static int in_list(const char *list, const char *name) {
-  if (!list || !strcmp(list, "all")) return 1;
   size_t len = strlen(name);
   for (const char *p = list; *p;) {
     const char *e = strchr(p, ',');
     size_t l = e ? (size_t)(e - p) : strlen(p);
-    if (l == len && !strncmp(p, name, l)) return 1;
+    if ((l == len && !strncmp(p, name, l)) || (l == 3 && !strncmp(p, "all", 3))) return 1;
     if (!e) break;
     p = e + 1;
   }
@@ -1028,31 +1105,12 @@ int main(int argc, char **argv) {
   double assembly_s = NAN, nnz = NAN;
   if (B.rank == 0) {
     ok = 0;
-    if (tmsf_context_create(&B.ctx)) goto setup_done;
-    if (tmsf_context_set_threads(B.ctx, threads) || tmsf_mesh_read(B.ctx, mesh_path, &B.mesh) ||
-        tmsf_coil_read(B.ctx, coil_path, &B.coil)) {
-      fprintf(stderr, "bench-solvers: %s\n", tmsf_context_last_error(B.ctx));
-      goto setup_done;
-    }
+    if (!load_inputs(&B, threads)) goto setup_done;
     tmsf_context_get_threads(B.ctx, &nthreads);
-    tmsf_mesh_get_sizes(B.mesh, &B.num_nodes, &B.num_tets, NULL);
-    tmsf_mesh_get_nodes(B.mesh, &B.nodes);
-    const int32_t *tags;
-    tmsf_mesh_get_tetrahedra(B.mesh, &B.tets, &tags);
-    double lo[3], hi[3];
-    tmsf_mesh_get_bounds(B.mesh, lo, hi);
-    for (int k = 0; k < npose; k++) {
-      const double a = 2.0 * 3.14159265358979323846 * k / npose, ring = 0.015;
-      double centre[3] = {0.5 * (lo[0] + hi[0]) + ring * cos(a), 0.5 * (lo[1] + hi[1]) + ring * sin(a),
-                          hi[2]};
-      double ydir[3] = {sin(a), cos(a), 0.0};
-      if (tmsf_pose_from_centre(B.mesh, centre, ydir, 0.004, B.poses[k])) {
-        fprintf(stderr, "bench-solvers: pose %d: %s\n", k + 1, tmsf_context_last_error(B.ctx));
-        goto setup_done;
-      }
-      B.didt[k] = 1e6;
-    }
-    if (tmsf_simulation_create(B.ctx, B.mesh, &B.sim) || tmsf_simulation_setup(B.sim) ||
+    /* the baseline's system: assembled with the lightest shared-memory solver
+     * (Jacobi CG; the default "auto" could pick a collective or a heavy one) */
+    if (tmsf_simulation_create(B.ctx, B.mesh, &B.sim) || tmsf_simulation_set_solver(B.sim, "cg") ||
+        tmsf_simulation_setup(B.sim) ||
         tmsf_simulation_get_matrix(B.sim, &B.n, &B.row_ptr, &B.cols, &B.vals)) {
       fprintf(stderr, "bench-solvers: assembly: %s\n", tmsf_context_last_error(B.ctx));
       goto setup_done;
@@ -1082,42 +1140,33 @@ setup_done:
   /* the runs: every registered solver plus the baseline, in the order baseline first */
   int nsolvers = 0;
   const char *const *names = NULL;
-  if (B.rank == 0) tmsf_solver_list(&nsolvers, &names);
+  tmsf_solver_list(&nsolvers, &names);
   result *res = calloc((size_t)nsolvers + 1, sizeof(result));
   if (!res) return 1;
   int nres = 0;
   result_init(&res[nres++], BASELINE);
   for (int i = 0; i < nsolvers; i++) result_init(&res[nres++], names[i]);
-  /* names asked for that are not registered: a row with the error */
-  int nextra = 0;
-  char extra[16][64];
-  if (B.rank == 0 && strcmp(solver_list, "all") != 0) {
-    for (const char *p = solver_list; *p && nextra < 16;) {
-      const char *e = strchr(p, ',');
-      size_t l = e ? (size_t)(e - p) : strlen(p);
-      int known = 0;
-      for (int i = 0; i < nres; i++) known |= strlen(res[i].name) == l && !strncmp(res[i].name, p, l);
-      if (!known && l > 0 && l < 64) {
-        memcpy(extra[nextra], p, l);
-        extra[nextra++][l] = '\0';
-      }
-      if (!e) break;
-      p = e + 1;
+  /* names asked for that are not registered (e.g. "auto", the simulation's
+   * own choice): tried like the others, the library rejects unknown ones */
+  for (const char *p = solver_list; *p;) {
+    const char *e = strchr(p, ',');
+    size_t l = e ? (size_t)(e - p) : strlen(p);
+    int known = l == 3 && !strncmp(p, "all", 3);
+    for (int i = 0; i < nres; i++) known |= strlen(res[i].name) == l && !strncmp(res[i].name, p, l);
+    if (!known && l > 0 && l < 64) {
+      result *grown = realloc(res, sizeof(result) * (size_t)(nres + 1));
+      if (!grown) return 1;
+      res = grown;
+      char name[64];
+      memcpy(name, p, l);
+      name[l] = '\0';
+      sanitize(name);
+      result_init(&res[nres++], name);
     }
-    result *grown = realloc(res, sizeof(result) * (size_t)(nres + nextra));
-    if (!grown) return 1;
-    res = grown;
-    for (int i = 0; i < nextra; i++) {
-      result *r = &res[nres++];
-      result_init(r, extra[i]);
-      sanitize(r->name);
-      r->selected = 1;
-      r->status = TMSF_ERR_NOT_FOUND;
-      snprintf(r->error, sizeof(r->error), "no solver of this name in this build (%s)",
-               tmsf_build_info());
-    }
+    if (!e) break;
+    p = e + 1;
   }
-  for (int i = 0; i < nres - nextra; i++) res[i].selected = in_list(solver_list, res[i].name);
+  for (int i = 0; i < nres; i++) res[i].selected = in_list(solver_list, res[i].name);
   int baseline_selected = in_list(solver_list, BASELINE);
 
   /* the reference: the tightest tolerance from --reference-rtol up to 1e-11 that converges */
@@ -1155,17 +1204,40 @@ setup_done:
   }
   if (B.rank == 0) tmsf_simulation_destroy(&B.sim);
 
-  /* the tmsfield solvers, rank 0 only */
-  int exit_code = 0;
+  /* the tmsfield solvers: with several ranks, the collective ones first on
+   * every rank (the other ranks load the mesh for them now), then the
+   * shared-memory ones on rank 0 while the other ranks sleep */
   if (B.rank == 0) {
     if (tmsf_rtol > 0) printf("tmsfield solvers: residual rule, rtol %g\n", tmsf_rtol);
     else if (field_tol > 0) printf("tmsfield solvers: field rule, E within %g\n", field_tol);
     else printf("tmsfield solvers: the library's default stopping rule\n");
-    for (int i = 1; i < nres - nextra; i++) {
-      if (!res[i].selected) continue;
+  }
+  int any_collective = 0;
+  for (int i = 1; i < nres; i++) any_collective |= res[i].selected && solver_is_collective(res[i].name);
+  if (B.size > 1 && any_collective) {
+    int loaded = B.rank == 0 ? 1 : load_inputs(&B, threads);
+    loaded = agree(loaded);
+    for (int i = 1; i < nres; i++) {
+      if (!res[i].selected || !solver_is_collective(res[i].name)) continue;
+      if (B.rank == 0) {
+        printf("solver %s (%d ranks) ...\n", res[i].name, B.size);
+        fflush(stdout);
+      }
+      if (loaded) {
+        run_tmsf(&B, &res[i], 1);
+      } else {
+        res[i].status = TMSF_ERR_IO;
+        snprintf(res[i].error, sizeof(res[i].error), "the mesh or coil could not be read on every rank");
+      }
+    }
+  }
+  int exit_code = 0;
+  if (B.rank == 0) {
+    for (int i = 1; i < nres; i++) {
+      if (!res[i].selected || (B.size > 1 && solver_is_collective(res[i].name))) continue;
       printf("solver %s ...\n", res[i].name);
       fflush(stdout);
-      run_tmsf(&B, &res[i]);
+      run_tmsf(&B, &res[i], 0);
     }
     loadavg(load1, sizeof(load1));
 

@@ -50,14 +50,21 @@ def mesh_label(run):
     return f"{name} ({size} tets)"
 
 
+def solver_ranks(run, s):
+    """Ranks a solver ran on (older files: the baseline used all, the rest one)."""
+    if "ranks" in s:
+        return s["ranks"]
+    return run["ranks"] if s["name"] == BASELINE else 1
+
+
 def rows(runs):
     out = []
     for run in runs:
         for s in run["solvers"]:
             threads = run["threads"]
-            if s["name"] == BASELINE or run["ranks"] == 1:
+            if solver_ranks(run, s) == run["ranks"]:
                 ranks = str(run["ranks"])
-            else:  # tmsfield solvers are shared-memory: rank 0 of a multi-rank run
+            else:  # a shared-memory solver: rank 0 of a multi-rank run
                 ranks = f"1 (rank 0 of {run['ranks']})"
             out.append((run, s, threads, ranks))
 
@@ -104,11 +111,13 @@ def table(runs):
     lines.append("")
     lines.append(
         "Seconds are wall clock; per pose = primary field + right-hand side + solve + E, the median "
-        "over poses 2..N solved one at a time (tmsfield solvers warm-start from the previous pose, "
-        f"the baseline starts from zero); batch = all N together. tmsfield solvers: stopping rule "
+        "over poses 2..N solved one at a time (tmsfield solvers start from a guess built from the "
+        "earlier poses' solutions, the baseline from zero); batch = all N together (tmsfield: one "
+        "solve_many call on a freshly set up simulation). tmsfield solvers: stopping rule "
         f"{', '.join(rules)}. {BASELINE}: PETSc CG + hypre "
-        "BoomerAMG (HMIS), rtol 1e-10, from the same matrix and right-hand side; with 2 ranks only "
-        "the baseline is distributed, the tmsfield solvers run on rank 0. Iterations: pose 1 / "
+        "BoomerAMG (HMIS), rtol 1e-10, from the same matrix and right-hand side; with 2 ranks the "
+        "baseline and the distributed solvers run on both, the shared-memory solvers on rank 0 "
+        "alone. Iterations: pose 1 / "
         "median of the rest. Peak MB: resident-set high-water mark of rank 0 during setup and the "
         "poses one at a time (includes the mesh). E rel. diff: max over poses (one at a time and "
         "batch) of the volume-weighted relative L2 difference of E to the baseline at rtol "
@@ -127,8 +136,8 @@ def plot(runs, path):
         return False
     series = {}
     for run, s, threads, ranks in rows(runs):
-        if s["status"] != "ok" or (s["name"] != BASELINE and run["ranks"] > 1):
-            continue  # tmsfield solvers of multi-rank runs repeat the 1-thread case
+        if s["status"] != "ok" or solver_ranks(run, s) != run["ranks"]:
+            continue  # shared-memory solvers of multi-rank runs repeat the 1-thread case
         key = (s["name"], run["threads"], run["ranks"])
         series.setdefault(key, []).append((run["tetrahedra"], s.get("per_pose_s"), s.get("first_pose_s")))
     names = sorted({k[0] for k in series}, key=lambda n: (n != BASELINE, n))

@@ -151,7 +151,7 @@ int tmsf_simulation_set_field_tolerance(tmsf_simulation *sim, double rel_E) {
       if (sim->sigma[e] > smax) smax = sim->sigma[e];
     }
     /* solvers without the energy rule keep their residual rule (rtol) */
-    sim->energy_tol = tmsf_solver_has_energy_rule(sim->solver) ? rel_E / (2.0 * sqrt(smax / smin)) : 0.0;
+    sim->energy_tol = tmsf_solver_has_energy_rule(sim->solver) ? rel_E / sqrt(smax / smin) : 0.0;
   }
   return TMSF_SUCCESS;
 }

@@ -30,14 +30,15 @@
 /* Settings, tuned on the 1.1M-tetrahedron three-layer sphere (conductivity
  * jump 165x at the skull; iterations / single-thread solve seconds with the
  * field rule): strength threshold 0 / 0.01 / 0.02 / 0.04 / 0.08 / 0.15 gave
- * 38 / 33 / 24 / 22 / 18 / 56 iterations, 0.02 the fastest overall (smaller
+ * 38 / 33 / 24 / 22 / 18 / 56 iterations; on a quiet machine with 2 threads 0.02 /
+ * 0.03 / 0.05 / 0.08: 0.241 / 0.220 / 0.251 / 0.328 s a solve, 0.03 the fastest (smaller
  * thresholds mix tissues across the skull, larger ones coarsen too slowly and
  * fill the coarse operators: 372 nonzeros a row on level 2 at 0.08);
  * Chebyshev degree 1 / 2 / 3 with eigenvalue ratio 10: 24 / 19 / 18 iterations
  * but 0.35 / 0.43 / 0.58 s, the cheaper cycle winning. */
 #define AMG_MAX_LEVELS 25
 #define AMG_COARSE_MAX 600
-#define AMG_THETA 0.02
+#define AMG_THETA 0.03
 #define AMG_CHEB_DEGREE 1
 #define AMG_EIG_RATIO 10.0
 #define AMG_POWER_ITERATIONS 15 /* Lanczos steps of the eigenvalue estimate */

@@ -5,13 +5,16 @@
  * V-cycle), with two stopping rules:
  *
  *  - residual: ||b - A x_k|| <= rtol ||b||  (the reference tool's rule);
- *  - energy: the A-norm of the error, estimated from the CG coefficients
- *    (Hestenes & Stiefel 1952; Strakos & Tichy 2002: ||x - x_k||_A^2 =
- *    sum_{j>=k} alpha_j r_j.z_j, estimated by the next d terms plus a
- *    geometric tail), relative to a reference energy given per right-hand
- *    side.  For the FEM system the A-norm of the potential error is the
- *    sigma-weighted L2 norm of the error in E (see simulation.c), so this rule
- *    bounds the field error directly.
+ *  - energy: the A-norm of the error of the current iterate, estimated from
+ *    the CG coefficients (Hestenes & Stiefel 1952; Strakos & Tichy 2002:
+ *    ||x - x_k||_A^2 = sum_{j>=k} alpha_j r_j.z_j exactly; the terms of a
+ *    multigrid-preconditioned CG fall geometrically, so the sum ahead is
+ *    estimated from the last term and the largest ratio q of consecutive
+ *    terms in the last PCG_ENERGY_WINDOW, term q/(1-q), q capped at 0.99),
+ *    relative to a reference energy given per right-hand side.  For the FEM
+ *    system the A-norm of the potential error is the sigma-weighted L2 norm of
+ *    the error in E (see simulation.c), so this rule targets the field error
+ *    directly.
  *
  * Reductions are summed per fixed block of TMSF_REDUCE_BLOCK rows and then
  * over blocks in order, so results are bitwise identical for any thread count.
@@ -25,8 +28,24 @@
  * barrier), so the loops run serially. */
 #define PCG_PARALLEL_MIN_ROWS 32768
 
-/* Terms of the error estimate summed after iteration k (the delay d). */
-#define PCG_ENERGY_DELAY 3
+/* Consecutive terms whose ratios give the rate of the error estimate. */
+#define PCG_ENERGY_WINDOW 4
+
+/* Estimated squared A-norm of the error of x_it from the terms alpha_j r_j.z_j
+ * kept in a ring of PCG_ENERGY_WINDOW (the newest is term it-1); -1 before
+ * there are enough. */
+static double energy_error2(const double *terms, int64_t it) {
+  if (it < PCG_ENERGY_WINDOW) return -1.0;
+  const int w = PCG_ENERGY_WINDOW;
+  int newest = (int)((it - 1) % w);
+  double q = 0.0;
+  for (int k = 1; k < w; k++) {
+    int a = (newest - k + 1 + w) % w, b = (newest - k + w) % w;
+    if (terms[b] > 0.0 && terms[a] / terms[b] > q) q = terms[a] / terms[b];
+  }
+  if (q > 0.99) q = 0.99;
+  return terms[newest] * q / (1.0 - q);
+}
 
 static double sum_parts(const double *part, int64_t nb, int stride, int k) {
   double s = 0.0;
@@ -81,29 +100,16 @@ int tmsf_pcg_solve(tmsf_solver *s, const tmsf_pcg_prec *M, const double *b, doub
   double rz = tmsf_dot(s->ctx, n, r, z);
   memcpy(p, z, (size_t)n * sizeof(double));
   const double tol = s->rtol * bnorm;
-  double terms[PCG_ENERGY_DELAY];
+  double terms[PCG_ENERGY_WINDOW];
   int64_t it = 0;
   for (;;) {
     /* convergence; an exact solution (a direct coarse solve of a tiny system,
      * a zero right-hand side) stops at once whatever the rule */
     if (rr == 0.0 || rz == 0.0 || sqrt(rr) <= 1e-15 * bnorm) break;
     if (energy) {
-      if (it >= PCG_ENERGY_DELAY) {
-        /* the last d terms estimate the error of x_{it-d}; a geometric tail
-         * with the worst ratio seen in the window covers the rest */
-        double sum = 0.0, ratio = 0.0;
-        for (int k = 0; k < PCG_ENERGY_DELAY; k++) sum += terms[k];
-        int newest = (int)((it - 1) % PCG_ENERGY_DELAY);
-        for (int k = 1; k < PCG_ENERGY_DELAY; k++) {
-          int a = (newest - k + 1 + PCG_ENERGY_DELAY) % PCG_ENERGY_DELAY;
-          int bq = (newest - k + PCG_ENERGY_DELAY) % PCG_ENERGY_DELAY;
-          if (terms[bq] > 0.0 && terms[a] / terms[bq] > ratio) ratio = terms[a] / terms[bq];
-        }
-        if (ratio > 0.95) ratio = 0.95;
-        double est = sum + terms[newest] * ratio / (1.0 - ratio);
-        double denom = energy_ref - bx; /* ||E||_sigma^2 for the FEM system */
-        if (denom > 0.0 && est <= s->energy_tol * s->energy_tol * denom) break;
-      }
+      double est = energy_error2(terms, it);
+      double denom = energy_ref - bx; /* ||E||_sigma^2 for the FEM system */
+      if (est >= 0.0 && denom > 0.0 && est <= s->energy_tol * s->energy_tol * denom) break;
     } else if (sqrt(rr) <= tol) {
       break;
     }
@@ -143,7 +149,7 @@ int tmsf_pcg_solve(tmsf_solver *s, const tmsf_pcg_prec *M, const double *b, doub
                         (long long)it, !(pq > 0.0) ? "" : " or the preconditioner");
     }
     double alpha = rz / pq;
-    terms[it % PCG_ENERGY_DELAY] = alpha * rz;
+    terms[it % PCG_ENERGY_WINDOW] = alpha * rz;
     bx += alpha * bp;
 #if TMSF_HAVE_OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (n > PCG_PARALLEL_MIN_ROWS)
@@ -210,7 +216,7 @@ int tmsf_pcg_solve_block(tmsf_solver *s, const tmsf_pcg_prec *M, int nv, const d
   double *B = work, *X = B + n * nv, *R = X + n * nv, *Z = R + n * nv, *P = Z + n * nv, *Q = P + n * nv;
   double *part = Q + n * nv; /* 3 * nv per block */
   double bnorm[TMSF_PCG_MAX_BLOCK], rr[TMSF_PCG_MAX_BLOCK], rz[TMSF_PCG_MAX_BLOCK], bx[TMSF_PCG_MAX_BLOCK];
-  double alpha[TMSF_PCG_MAX_BLOCK], beta[TMSF_PCG_MAX_BLOCK], terms[TMSF_PCG_MAX_BLOCK][PCG_ENERGY_DELAY];
+  double alpha[TMSF_PCG_MAX_BLOCK], beta[TMSF_PCG_MAX_BLOCK], terms[TMSF_PCG_MAX_BLOCK][PCG_ENERGY_WINDOW];
   int active[TMSF_PCG_MAX_BLOCK];
   int64_t its[TMSF_PCG_MAX_BLOCK];
   /* interleave */
@@ -287,19 +293,10 @@ int tmsf_pcg_solve_block(tmsf_solver *s, const tmsf_pcg_prec *M, int nv, const d
       if (!active[j]) continue;
       int done = bnorm[j] == 0.0 || rr[j] == 0.0 || rz[j] == 0.0 || sqrt(rr[j]) <= 1e-15 * bnorm[j];
       const int energy = s->energy_tol > 0.0 && energy_ref && energy_ref[j] > 0.0;
-      if (!done && energy && its[j] >= PCG_ENERGY_DELAY) {
-        double sum = 0.0, ratio = 0.0;
-        int newest = (int)((its[j] - 1) % PCG_ENERGY_DELAY);
-        for (int k = 0; k < PCG_ENERGY_DELAY; k++) sum += terms[j][k];
-        for (int k = 1; k < PCG_ENERGY_DELAY; k++) {
-          int a = (newest - k + 1 + PCG_ENERGY_DELAY) % PCG_ENERGY_DELAY;
-          int bq = (newest - k + PCG_ENERGY_DELAY) % PCG_ENERGY_DELAY;
-          if (terms[j][bq] > 0.0 && terms[j][a] / terms[j][bq] > ratio) ratio = terms[j][a] / terms[j][bq];
-        }
-        if (ratio > 0.95) ratio = 0.95;
-        double est = sum + terms[j][newest] * ratio / (1.0 - ratio);
+      if (!done && energy) {
+        double est = energy_error2(terms[j], its[j]);
         double denom = energy_ref[j] - bx[j];
-        done = denom > 0.0 && est <= s->energy_tol * s->energy_tol * denom;
+        done = est >= 0.0 && denom > 0.0 && est <= s->energy_tol * s->energy_tol * denom;
       } else if (!done && !energy) {
         done = sqrt(rr[j]) <= s->rtol * bnorm[j];
       }
@@ -351,7 +348,7 @@ int tmsf_pcg_solve_block(tmsf_solver *s, const tmsf_pcg_prec *M, int nv, const d
         break;
       }
       alpha[j] = rz[j] / pq;
-      terms[j][its[j] % PCG_ENERGY_DELAY] = alpha[j] * rz[j];
+      terms[j][its[j] % PCG_ENERGY_WINDOW] = alpha[j] * rz[j];
       bx[j] += alpha[j] * bp;
     }
     if (ierr) break;
