@@ -106,7 +106,8 @@ TMSF_EXPORT int tmsf_simulation_solve(tmsf_simulation *sim, const tmsf_coil *coi
  * (one block solve: a factorisation is applied to all at once, iterative
  * solvers share each pass over the matrix).  head_from_coil_m holds 16 values
  * per pose, didt_A_per_s one per pose; fields receives num_poses new objects
- * (all NULL on failure).  No warm start.
+ * (all NULL on failure).  Each starts from the projection on the last solutions
+ * of this simulation, like tmsf_simulation_solve.
  */
 TMSF_EXPORT int tmsf_simulation_solve_many(tmsf_simulation *sim, const tmsf_coil *coil,
                                            int num_poses, const double *head_from_coil_m,
