@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# t-install.sh: the installed library is usable: headers, shared and static
+# libraries and the generated pkg-config file, from a staged `meson install`.
+set -u
+BUILD=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+meson install -C "$BUILD" --destdir "$tmp/stage" --no-rebuild > "$tmp/install.log" 2>&1 ||
+  { echo "FAIL: meson install: $(tail -5 "$tmp/install.log")"; exit 1; }
+pc=$(find "$tmp/stage" -name tmsfield.pc | head -1)
+[ -n "$pc" ] || { echo "FAIL: no tmsfield.pc installed"; exit 1; }
+for h in tmsfield.h common.h config.h context.h mesh.h coil.h pose.h solver.h simulation.h field.h; do
+  [ -n "$(find "$tmp/stage" -path "*include/tmsfield/$h")" ] || { echo "FAIL: header $h not installed"; fail=1; }
+done
+ls "$(dirname "$(dirname "$pc")")"/libtmsfield.so* > /dev/null 2>&1 || { echo "FAIL: no shared library"; fail=1; }
+ls "$(dirname "$(dirname "$pc")")"/libtmsfield.a > /dev/null 2>&1 || { echo "FAIL: no static library"; fail=1; }
+cat > "$tmp/use.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <tmsfield/tmsfield.h>
+int main(void) {
+  tmsf_context *ctx;
+  if (tmsf_context_create(&ctx)) return 1;
+  double s;
+  int ok = tmsf_conductivity_default(3, &s) == TMSF_SUCCESS && s == 1.654 &&
+           strcmp(tmsf_version(), TMSF_VERSION_STRING) == 0;
+  tmsf_context_destroy(&ctx);
+  printf("%s\n", ok ? "ok" : "wrong");
+  return ok ? 0 : 1;
+}
+C
+export PKG_CONFIG_SYSROOT_DIR="$tmp/stage" PKG_CONFIG_PATH="$(dirname "$pc")"
+flags=$(pkg-config --cflags --libs tmsfield) || { echo "FAIL: pkg-config tmsfield"; exit 1; }
+# shellcheck disable=SC2086
+cc -std=c17 -Wall -Werror "$tmp/use.c" $flags -o "$tmp/use" 2> "$tmp/cc.log" ||
+  { echo "FAIL: compiling against the installed library: $(head -5 "$tmp/cc.log")"; exit 1; }
+libdir=$(pkg-config --variable=libdir tmsfield)
+LD_LIBRARY_PATH="$tmp/stage$libdir" "$tmp/use" | grep -q '^ok$' || { echo "FAIL: program linked to the installed library"; fail=1; }
+[ $fail -eq 0 ] && echo "install: all checks passed"
+exit $fail
