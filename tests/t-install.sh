@@ -36,7 +36,8 @@ flags=$(pkg-config --cflags --libs tmsfield) || { echo "FAIL: pkg-config tmsfiel
 # shellcheck disable=SC2086
 cc -std=c17 -Wall -Werror "$tmp/use.c" $flags -o "$tmp/use" 2> "$tmp/cc.log" ||
   { echo "FAIL: compiling against the installed library: $(head -5 "$tmp/cc.log")"; exit 1; }
-libdir=$(pkg-config --variable=libdir tmsfield)
-LD_LIBRARY_PATH="$tmp/stage$libdir" "$tmp/use" | grep -q '^ok$' || { echo "FAIL: program linked to the installed library"; fail=1; }
+libdir=$(dirname "$(dirname "$pc")")
+LD_LIBRARY_PATH="$libdir" "$tmp/use" > "$tmp/run.log" 2>&1
+grep -q '^ok$' "$tmp/run.log" || { echo "FAIL: program linked to the installed library: $(head -3 "$tmp/run.log")"; fail=1; }
 [ $fail -eq 0 ] && echo "install: all checks passed"
 exit $fail
