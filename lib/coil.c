@@ -2,9 +2,12 @@
  * SPDX-License-Identifier: BSD-3-Clause
  * coil.c: the coil object and its primary field (dA/dt) at points.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "tmsf-impl.h"
+
+static atomic_uint_fast64_t next_coil_uid = 1;
 
 int tmsf_coil_alloc(tmsf_context *ctx, tmsf_coil **coil) {
   *coil = calloc(1, sizeof(**coil));
@@ -12,6 +15,7 @@ int tmsf_coil_alloc(tmsf_context *ctx, tmsf_coil **coil) {
   (*coil)->ctx = ctx;
   (*coil)->didt_max = NAN;
   (*coil)->precision = TMSF_PRECISION_SINGLE;
+  (*coil)->uid = (uint64_t)atomic_fetch_add(&next_coil_uid, 1);
   return TMSF_SUCCESS;
 }
 

@@ -73,6 +73,13 @@ struct tmsf_simulation {
   /* statistics */
   double t_assembly, t_setup, t_primary, t_rhs, t_solve, t_field, iterations, residual;
   int64_t outside;
+  /* primary field */
+  tmsf_primary_method primary_method;
+  tmsf_primary_grid *pgrid; /* tabulated coil, built on first use (per coil) */
+  double head_radius;       /* nodes' largest distance from the bounding-box centre, m */
+  double t_pgrid;
+  double pgrid_error; /* last pose: the table's measured error */
+  int last_primary;
 };
 
 int tmsf_simulation_create(tmsf_context *ctx, const tmsf_mesh *mesh, tmsf_simulation **sim) {
@@ -88,6 +95,8 @@ int tmsf_simulation_create(tmsf_context *ctx, const tmsf_mesh *mesh, tmsf_simula
 }
 
 static void sim_free_setup(tmsf_simulation *s) {
+  tmsf_primary_grid_free(s->pgrid);
+  s->pgrid = NULL;
   void **arrays[] = {(void **)&s->nperm, (void **)&s->tperm, (void **)&s->xyz, (void **)&s->tet,
                      (void **)&s->nt_ptr, (void **)&s->nt, (void **)&s->local, (void **)&s->vol,
                      (void **)&s->grad, (void **)&s->sigma, (void **)&s->row_ptr, (void **)&s->cols,
@@ -521,6 +530,17 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
     free(sigma_mesh);
     goto fail;
   }
+  {
+    double lo[3], hi[3], c[3], r2 = 0.0;
+    tmsf_mesh_get_bounds(m, lo, hi);
+    for (int k = 0; k < 3; k++) c[k] = 0.5 * (lo[k] + hi[k]);
+    for (int64_t i = 0; i < nn; i++) {
+      const double *x = s->xyz + 3 * i;
+      double d = (x[0] - c[0]) * (x[0] - c[0]) + (x[1] - c[1]) * (x[1] - c[1]) + (x[2] - c[2]) * (x[2] - c[2]);
+      if (d > r2) r2 = d;
+    }
+    s->head_radius = sqrt(r2);
+  }
   s->sigma = tmsf_malloc_array((size_t)ne, sizeof(double));
   s->vol = tmsf_malloc_array((size_t)ne, sizeof(double));
   s->grad = tmsf_malloc_array((size_t)ne * 9, sizeof(double));
@@ -596,11 +616,49 @@ static int check_pose_args(tmsf_simulation *s, const tmsf_coil *coil, const doub
   return TMSF_SUCCESS;
 }
 
+/* Nodes from which tabulating a dipole coil pays off over direct sums (the
+ * grids hold ~270k samples: about one direct evaluation of this many nodes). */
+#define PRIMARY_GRID_MIN_NODES 50000
+/* Largest relative L2 error of the tabulated dA/dt (checked per pose). */
+#define PRIMARY_GRID_TOL 3e-5
+
+int tmsf_simulation_set_primary_method(tmsf_simulation *sim, tmsf_primary_method method) {
+  if (!sim) return TMSF_ERR_ARGUMENT;
+  if (method != TMSF_PRIMARY_AUTO && method != TMSF_PRIMARY_DIRECT && method != TMSF_PRIMARY_GRID)
+    return TMSF_ERROR(sim->ctx, TMSF_ERR_ARGUMENT, "unknown primary-field method %d", (int)method);
+  sim->primary_method = method;
+  return TMSF_SUCCESS;
+}
+
 /* dA/dt at the internal nodes. */
 static int pose_primary(tmsf_simulation *s, const tmsf_coil *coil, const double P[16], double didt,
                         double *dadt) {
+  int grid = coil->kind == TMSF_COIL_DIPOLES &&
+             (s->primary_method == TMSF_PRIMARY_GRID ||
+              (s->primary_method == TMSF_PRIMARY_AUTO && coil->precision == TMSF_PRECISION_SINGLE &&
+               s->n >= PRIMARY_GRID_MIN_NODES));
+  int ierr;
+  s->t_pgrid = 0.0;
+  s->outside = 0;
+  if (grid) {
+    if (!s->pgrid || tmsf_primary_grid_coil(s->pgrid) != coil->uid) {
+      double t0 = tmsf_wtime();
+      tmsf_primary_grid_free(s->pgrid);
+      s->pgrid = NULL;
+      ierr = tmsf_primary_grid_build(coil, s->head_radius, &s->pgrid);
+      s->t_pgrid = tmsf_wtime() - t0;
+      if (ierr) goto out;
+    }
+    int used = 0;
+    ierr = tmsf_primary_grid_eval(s->pgrid, coil, P, didt, s->n, s->xyz, dadt, PRIMARY_GRID_TOL,
+                                  &s->pgrid_error, &used);
+    grid = used;
+  } else {
+    ierr = tmsf_coil_primary_field(coil, P, didt, s->n, s->xyz, dadt, &s->outside);
+  }
+out:
+  s->last_primary = grid ? 2 : 1;
   /* coil->ctx may differ; errors land in the coil's context and are copied */
-  int ierr = tmsf_coil_primary_field(coil, P, didt, s->n, s->xyz, dadt, &s->outside);
   if (ierr && coil->ctx != s->ctx) TMSF_ERROR(s->ctx, ierr, "%s", tmsf_context_last_error(coil->ctx));
   return ierr;
 }
@@ -943,6 +1001,9 @@ int tmsf_simulation_get_info(const tmsf_simulation *s, tmsf_simulation_info what
   case TMSF_SIM_NODES_OUTSIDE_COIL_GRID: *value = (double)s->outside; break;
   case TMSF_SIM_MATRIX_NONZEROS: *value = s->row_ptr ? (double)s->row_ptr[s->n] : 0.0; break;
   case TMSF_SIM_ENERGY_TOLERANCE: *value = s->energy_tol; break;
+  case TMSF_SIM_PRIMARY_METHOD: *value = s->last_primary; break;
+  case TMSF_SIM_PRIMARY_GRID_SECONDS: *value = s->t_pgrid; break;
+  case TMSF_SIM_PRIMARY_GRID_ERROR: *value = s->pgrid_error; break;
   case TMSF_SIM_MEMORY_BYTES: {
     const double ne = (double)s->mesh->num_tets, nn = (double)s->mesh->num_nodes;
     double nnz = s->row_ptr ? (double)s->row_ptr[s->n] : 0.0;

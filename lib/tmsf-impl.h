@@ -164,6 +164,7 @@ struct tmsf_coil {
   char **values;
   double didt_max; /* A/s, NAN when unknown */
   tmsf_precision precision; /* of the dipole sum */
+  uint64_t uid;             /* unique for the process's lifetime (caches key on it) */
   /* dipoles (coil frame) */
   int64_t num_dipoles;
   double *pos; /* 3*n, m */
@@ -176,6 +177,17 @@ struct tmsf_coil {
 };
 
 int tmsf_coil_alloc(tmsf_context *ctx, tmsf_coil **coil);
+
+/* Tabulated primary field of a dipole coil (primary-grid.c). */
+typedef struct tmsf_primary_grid tmsf_primary_grid;
+int tmsf_primary_grid_build(const tmsf_coil *coil, double head_radius_m, tmsf_primary_grid **grid);
+/* dA/dt at n points; *error: the table's relative L2 error on a sample of the
+ * points; above tol the direct sum is used everywhere (*used = 0). */
+int tmsf_primary_grid_eval(const tmsf_primary_grid *grid, const tmsf_coil *coil, const double P[16],
+                           double didt, int64_t n, const double *pts, double *dadt, double tol,
+                           double *error, int *used);
+void tmsf_primary_grid_free(tmsf_primary_grid *grid);
+uint64_t tmsf_primary_grid_coil(const tmsf_primary_grid *grid);
 int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data, size_t size,
                          tmsf_coil **coil);
 int tmsf_ccd_read(tmsf_context *ctx, const char *path, tmsf_coil **coil);
