@@ -430,6 +430,7 @@ static double estimate_lmax(const mat *a, const double *dinv, double *r, double 
 /* P = (I - omega D^-1 A) T, T_ij = 1/sqrt(|aggregate j|) for i in aggregate j. */
 static int smoothed_prolongator(const mat *a, const double *dinv, const int32_t *agg, int64_t na,
                                 double omega, mat *p, int nt) {
+  (void)nt; /* thread count, used only with OpenMP */
   const int64_t n = a->n;
   double *t = tmsf_calloc_array((size_t)na, sizeof(double));
   if (!t) return -1;
@@ -549,7 +550,10 @@ static void dense_cholesky_solve(const double *L, int64_t n, const double *b, do
 static void amg_free(amg *g) {
   for (int l = 0; l < g->nlev; l++) {
     level *L = &g->lv[l];
-    if (L->own_A) mat_free(&L->A);
+    if (L->own_A)
+      mat_free(&L->A);
+    else
+      free(L->A.f); /* the caller's matrix: only the single-precision copy is ours */
     mat_free(&L->P);
     mat_free(&L->R);
     free(L->dinv);
