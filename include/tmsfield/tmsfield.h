@@ -17,5 +17,7 @@
 #include <tmsfield/solver.h>
 #include <tmsfield/simulation.h>
 #include <tmsfield/field.h>
+#include <tmsfield/catalogue.h>
+#include <tmsfield/waveform.h>
 
 #endif /* TMSFIELD_H */
