@@ -15,6 +15,8 @@
 
 #include <tmsfield/tmsfield.h>
 
+#include "commands.h"
+
 #define EXIT_LIB 1
 #define EXIT_USAGE 2
 
@@ -27,6 +29,7 @@ static void usage_main(FILE *f) {
           "\n"
           "commands:\n"
           "  simulate   E-field of one coil pose on a head mesh\n"
+          "  coils      list the coils found by name (shipped, TMSF_COIL_PATH, --dir)\n"
           "  version    library version and build features\n"
           "\n"
           "Run '%s <command> --help' for the options of a command.\n",
@@ -61,12 +64,13 @@ static void usage_simulate(FILE *f) {
           "  --tolerance RTOL   stop at relative residual RTOL instead (SimNIBS: 1e-10)\n"
           "  --threads N        threads (default: all cores)\n"
           "  --quiet            print nothing but errors\n"
+          "  (--coil also takes a coil name listed by '%s coils', e.g. MagVenture_MC-B70)\n"
           "\n"
           "example:\n"
           "  %s simulate --mesh data/spheres/sphere3.msh \\\n"
           "      --coil data/coils/Magstim_70mm_Fig8.ccd --centre 0,0,95 --ydir 0,1,0 \\\n"
           "      --distance 4 --didt 1e6 --out sphere3_E.msh\n",
-          prog, prog);
+          prog, prog, prog);
 }
 
 static int fail_usage(const char *fmt, ...) {
@@ -258,7 +262,7 @@ static int cmd_simulate(int argc, char **argv) {
   for (int i = 0; i < o.num_sigma; i++)
     if ((ierr = tmsf_mesh_set_conductivity(mesh, o.sigma_tag[i], o.sigma_val[i]))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts0);
-  if ((ierr = tmsf_coil_read(ctx, o.coil, &coil))) goto lib_error;
+  if ((ierr = tmsf_coil_open(ctx, o.coil, &coil))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts1);
   t_coil = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
   double didt = o.didt;
@@ -385,6 +389,7 @@ int main(int argc, char **argv) {
     printf("\n");
     return 0;
   }
+  if (!strcmp(cmd, "coils")) return tmsf_cmd_coils(argc - 2, argv + 2);
   if (!strcmp(cmd, "simulate")) {
     /* MPI only when started by mpirun or asked for the distributed solver */
     int want_mpi = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");

@@ -551,6 +551,17 @@ int tmsf_catalogue_get_skipped(const tmsf_catalogue *catalogue, int index, const
 /* Lookup                                                                    */
 /* ------------------------------------------------------------------------- */
 
+static const char *base_name(const char *path) {
+  const char *b = strrchr(path, '/');
+  return b ? b + 1 : path;
+}
+
+/* Preference among files of one name and source: dipoles and line segments
+ * are exact, a grid is an interpolation. */
+static int format_rank(const char *format) {
+  return strcmp(format, "ccd") == 0 ? 0 : strcmp(format, "tcd") == 0 ? 1 : 2;
+}
+
 static int fold(int ch, int loose) {
   ch = tolower((unsigned char)ch);
   if (loose && (ch == '-' || ch == ' ')) ch = '_';
@@ -637,24 +648,30 @@ int tmsf_catalogue_find(const tmsf_catalogue *catalogue, const char *name, int *
   *index = -1;
   if (!name || !name[0])
     return TMSF_ERROR(catalogue->ctx, TMSF_ERR_ARGUMENT, "tmsf_catalogue_find: no coil name");
-  for (int step = 0; step < 4; step++) {
-    int loose = step >= 2, by_coilname = step % 2;
-    int first = -1;
+  /* step 0: the file name with its extension; 1: the name; 2: the coilname;
+   * 3, 4: name and coilname with '-', '_' and ' ' taken as equal */
+  for (int step = 0; step < 5; step++) {
+    int loose = step >= 3, by_coilname = step == 2 || step == 4;
+    int first = -1, tie = -1;
     for (int i = 0; i < catalogue->n; i++) {
       const entry *e = &catalogue->e[i];
-      const char *s = by_coilname ? e->coilname : e->name;
+      const char *s = step == 0 ? base_name(e->path) : by_coilname ? e->coilname : e->name;
       if (!s[0] || !same_name(s, name, loose)) continue;
-      if (first < 0) {
+      if (first >= 0 && e->rank != catalogue->e[first].rank) break; /* sorted by source */
+      int better = first < 0 || format_rank(e->format) < format_rank(catalogue->e[first].format);
+      if (better) {
         first = i;
-      } else if (e->rank == catalogue->e[first].rank) {
-        return TMSF_ERROR(catalogue->ctx, TMSF_ERR_ARGUMENT,
-                          "coil name '%s' is ambiguous: %s and %s (both from %s); give the file "
-                          "name or path",
-                          name, catalogue->e[first].path, e->path, rank_names[e->rank]);
-      } else {
-        break; /* entries are sorted by source: the earlier one wins */
+        tie = -1;
+      } else if (format_rank(e->format) == format_rank(catalogue->e[first].format)) {
+        tie = i;
       }
     }
+    if (first >= 0 && tie >= 0)
+      return TMSF_ERROR(catalogue->ctx, TMSF_ERR_ARGUMENT,
+                        "coil name '%s' is ambiguous: %s and %s (both %s files from %s); give "
+                        "the path",
+                        name, catalogue->e[first].path, catalogue->e[tie].path,
+                        catalogue->e[first].format, rank_names[catalogue->e[first].rank]);
     if (first >= 0) {
       *index = first;
       return TMSF_SUCCESS;

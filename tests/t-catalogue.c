@@ -230,6 +230,19 @@ int main(void) {
             info.num_elements == 2 && strcmp(info.source, "directory") == 0,
         "My_Coil: %s %s %s %g %lld %s", info.name, info.brand, info.stimulator,
         info.didt_max_A_per_s, (long long)info.num_elements, info.source);
+  /* tests/data has testcoil.ccd and testcoil.nii.gz: the name means the .ccd,
+   * the file name picks either */
+  REQUIRE_OK(ctx, tmsf_catalogue_add_directory(cat, test_path("tests/data")));
+  int tc = find(cat, "testcoil");
+  if (tc >= 0) tmsf_catalogue_get_coil_info(cat, tc, &info);
+  CHECK(tc >= 0 && strcmp(info.format, "ccd") == 0 && info.num_elements == 4,
+        "testcoil: the .ccd is preferred to the grid: %s", tmsf_context_last_error(ctx));
+  CHECK(find(cat, "TESTCOIL.CCD") == tc, "by file name with extension");
+#if TMSF_HAVE_NIFTI
+  int tg = find(cat, "testcoil.nii.gz");
+  if (tg >= 0) tmsf_catalogue_get_coil_info(cat, tg, &info);
+  CHECK(tg >= 0 && tg != tc && strcmp(info.format, "nifti") == 0, "the grid by its file name");
+#endif
   int ierr = tmsf_catalogue_add_directory(cat, "/nonexistent/coils");
   CHECK(ierr == TMSF_ERR_IO && strstr(tmsf_context_last_error(ctx), "/nonexistent/coils"),
         "missing directory: %d %s", ierr, tmsf_context_last_error(ctx));

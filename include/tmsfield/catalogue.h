@@ -15,12 +15,14 @@
  *
  * Names: a coil's name is its file name without the extension
  * ("MagVenture_MC-B70"); the header's coilname ("MC-B70") finds it too.
- * Lookup (tmsf_catalogue_find) tries, in this order, the name, the coilname,
- * then both with '-', '_' and ' ' taken as equal, always ignoring case.  When
- * several coils match at the same step the one from the earliest source wins:
- * directories added with tmsf_catalogue_add_directory (in the order added),
- * then TMSF_COIL_PATH (in its order), then the shipped data; two matches
- * from the same source are an error naming both.
+ * Lookup (tmsf_catalogue_find) tries, in this order, the file name with its
+ * extension, the name, the coilname, then name and coilname with '-', '_'
+ * and ' ' taken as equal, always ignoring case.  When several coils match at
+ * the same step the one from the earliest source wins: directories added with
+ * tmsf_catalogue_add_directory (in the order added), then TMSF_COIL_PATH (in
+ * its order), then the shipped data; within one source .ccd is preferred to
+ * .tcd and .tcd to NIfTI (a grid only interpolates the field); two matches
+ * of the same format from the same source are an error naming both.
  *
  * The shipped data are found in the directory of the environment variable
  * TMSF_DATA_DIR when set, else in the installation's data directory
