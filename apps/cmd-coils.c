@@ -27,7 +27,8 @@ static void usage_coils(FILE *f) {
           "\n"
           "  --dir DIR   also list the coil files (.ccd, .tcd, .nii, .nii.gz) in DIR and its\n"
           "              subdirectories (repeatable)\n"
-          "  --json      print JSON: {\"data_dir\", \"coils\": [...], \"skipped\": [...]}\n"
+          "  --json      print JSON: {\"data_dir\", \"coils\": [...], \"skipped\": [...]}; each coil\n"
+          "              also names its measured pulse waveform (.tsv beside it) or null\n"
           "\n"
           "example:\n"
           "  tmsfield coils --dir ~/coils\n"
@@ -119,6 +120,11 @@ int tmsf_cmd_coils(int argc, char **argv) {
       json_string(stdout, c.source);
       printf(", \"path\": ");
       json_string(stdout, c.path);
+      printf(", \"waveform\": ");
+      if (c.waveform_path[0])
+        json_string(stdout, c.waveform_path);
+      else
+        printf("null");
       printf("}");
     }
     printf("%s],\n  \"skipped\": [", n ? "\n  " : "");

@@ -26,7 +26,7 @@ enum { RANK_DIRECTORY = 0, RANK_ENV = 1, RANK_DATA = 2 };
 static const char *const rank_names[] = {"directory", "TMSF_COIL_PATH", "data"};
 
 typedef struct entry {
-  char *name, *coilname, *brand, *stimulator, *path;
+  char *name, *coilname, *brand, *stimulator, *path, *waveform;
   const char *format;
   double didt_max; /* A/s, NAN when unknown */
   int64_t num_elements;
@@ -63,6 +63,7 @@ static void entry_free(entry *e) {
   free(e->brand);
   free(e->stimulator);
   free(e->path);
+  free(e->waveform);
 }
 
 int tmsf_catalogue_destroy(tmsf_catalogue **catalogue) {
@@ -300,8 +301,28 @@ static int scan_read(tmsf_catalogue *c, const char *path, entry *en, char *reaso
   return oom ? TMSF_ERR_MEMORY : TMSF_SUCCESS;
 }
 
+/* The measured pulse waveform beside a coil file: "<name>.tsv" in the same
+ * directory, case-insensitive (Drakaki's MagStim_D70.ccd has Magstim_D70.tsv). */
+static char *find_waveform(const char *path, const char *file, size_t ext_len, char *const *names,
+                           size_t num_names) {
+  size_t stem = strlen(file) - ext_len;
+  for (size_t i = 0; i < num_names; i++) {
+    if (strlen(names[i]) == stem + 4 && strncasecmp(names[i], file, stem) == 0 &&
+        strcasecmp(names[i] + stem, ".tsv") == 0) {
+      size_t dir = strlen(path) - strlen(file);
+      char *w = malloc(dir + strlen(names[i]) + 1);
+      if (w) {
+        memcpy(w, path, dir);
+        strcpy(w + dir, names[i]);
+      }
+      return w;
+    }
+  }
+  return tmsf_strdup("");
+}
+
 static int add_file(tmsf_catalogue *c, const char *path, const char *file, const struct stat *st,
-                    int rank) {
+                    int rank, char *const *names, size_t num_names) {
   size_t ext_len = 0;
   const char *format = coil_format(file, &ext_len);
   if (!format) return TMSF_SUCCESS;
@@ -337,7 +358,8 @@ static int add_file(tmsf_catalogue *c, const char *path, const char *file, const
   if (!en.coilname) en.coilname = tmsf_strdup("");
   if (!en.brand) en.brand = tmsf_strdup("");
   if (!en.stimulator) en.stimulator = tmsf_strdup("");
-  if (!en.path || !en.name || !en.coilname || !en.brand || !en.stimulator) {
+  en.waveform = find_waveform(path, file, ext_len, names, num_names);
+  if (!en.path || !en.name || !en.coilname || !en.brand || !en.stimulator || !en.waveform) {
     entry_free(&en);
     return TMSF_ERROR(c->ctx, TMSF_ERR_MEMORY, "out of memory");
   }
@@ -419,7 +441,7 @@ static int scan_dir(tmsf_catalogue *c, const char *dir, int rank, int depth, int
           ierr = add_skipped(c, path, "%s: cannot open directory: %s", path, strerror(sub_err));
       }
     } else if (S_ISREG(st.st_mode)) {
-      ierr = add_file(c, path, names[i], &st, rank);
+      ierr = add_file(c, path, names[i], &st, rank, names, n);
     }
     free(path);
   }
@@ -527,6 +549,7 @@ int tmsf_catalogue_get_coil_info(const tmsf_catalogue *catalogue, int index, tms
   info->path = e->path;
   info->format = e->format;
   info->source = rank_names[e->rank];
+  info->waveform_path = e->waveform;
   return TMSF_SUCCESS;
 }
 

@@ -123,6 +123,28 @@ int main(void) {
     /* the coilname finds the same coil */
     CHECK(find(cat, DRAKAKI[k].coilname) == i, "%s by coilname %s", DRAKAKI[k].name, DRAKAKI[k].coilname);
   }
+  /* measured waveforms beside three of the coils */
+  {
+    static const char *const with[3][2] = {{"MagVenture_MC-B70", "/drakaki2022/MagVenture_MC-B70.tsv"},
+                                           {"MagStim_D70", "/drakaki2022/Magstim_D70.tsv"},
+                                           {"MagStim_DCC", "/drakaki2022/Magstim_DCC.tsv"}};
+    int nw = 0;
+    for (int i = 0; i < n; i++) {
+      tmsf_coil_info info;
+      tmsf_catalogue_get_coil_info(cat, i, &info);
+      if (info.waveform_path[0]) nw++;
+    }
+    CHECK(nw == 3, "3 coils with a waveform, got %d", nw);
+    for (int k = 0; k < 3; k++) {
+      int i = find(cat, with[k][0]);
+      tmsf_coil_info info = {0};
+      if (i >= 0) tmsf_catalogue_get_coil_info(cat, i, &info);
+      size_t lw = info.waveform_path ? strlen(info.waveform_path) : 0, ls = strlen(with[k][1]);
+      CHECK(i >= 0 && lw > ls && strcmp(info.waveform_path + lw - ls, with[k][1]) == 0 &&
+                access(info.waveform_path, R_OK) == 0,
+            "%s: waveform '%s'", with[k][0], info.waveform_path ? info.waveform_path : "(null)");
+    }
+  }
   /* the numbers, A/us at 100 % MSO */
   {
     static const struct {

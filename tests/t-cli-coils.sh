@@ -45,6 +45,8 @@ assert m["dipoles"] == 1447 and m["brand"] == "MagVenture" and m["coilname"] == 
 assert c["Magstim_70mm_Fig8"]["didt_max_A_per_us"] is None
 assert sum(1 for x in d["coils"] if "/drakaki2022/" in x["path"]) == 25
 assert d["skipped"] == []
+assert m["waveform"].endswith("/drakaki2022/MagVenture_MC-B70.tsv"), m
+assert sum(1 for x in d["coils"] if x["waveform"]) == 3
 print("json ok")
 PY
   check 'grep -q "json ok" "$tmp/json.txt"' "JSON content: $(tail -2 "$tmp/json.txt")"

@@ -52,6 +52,8 @@ typedef struct tmsf_coil_info {
   const char *path;         /**< the file */
   const char *format;       /**< "ccd", "tcd" or "nifti" */
   const char *source;       /**< "directory", "TMSF_COIL_PATH" or "data" */
+  const char *waveform_path; /**< measured pulse waveform beside the coil file (same name,
+                                  .tsv, case-insensitive; waveform.h), "" when none */
 } tmsf_coil_info;
 
 /** The directory of the shipped data: $TMSF_DATA_DIR if set and not empty,
