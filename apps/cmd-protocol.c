@@ -348,9 +348,11 @@ int tmsf_cmd_protocol(int argc, char **argv) {
            tm.duration_rule == TMSF_DURATION_TRAIN_ONSETS ? "first to last train onset"
                                                           : "trains x (on-time + ITI)",
            span);
-    for (int k = 0; k < tm.pulses_per_burst && k < n; k++) {
+    int same = 1; /* one line when every pulse of a burst has the same intensity */
+    for (int k = 1; k < tm.pulses_per_burst && k < n; k++) same &= mso[k] == mso[0];
+    for (int k = 0; k < (same ? 1 : tm.pulses_per_burst) && k < n; k++) {
       printf("intensity  %.4g %%MSO", mso[k]);
-      if (tm.pulses_per_burst > 1) printf(" (pulse %d of each burst)", k + 1);
+      if (!same) printf(" (pulse %d of each burst)", k + 1);
       if (o.have_mt) printf(" = %g %% of %s %g %%MSO", o.vals[o.nvals == 1 ? 0 : k], o.mt_kind, o.mt);
       if (didt) printf(", dI/dt %.4g A/us", didt[k] * 1e-6);
       if (E) printf(", E %.4g V/m (%s)", E[k], o.metric ? o.metric : "E");

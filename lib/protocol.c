@@ -576,17 +576,18 @@ int tmsf_protocol_build(tmsf_protocol *p) {
   char where[256];
   if (over_pos >= 0) {
     describe_pulse(p, over_pos, where, sizeof(where));
-    char didt_txt[128] = "";
-    if (isfinite(p->didt_max))
-      snprintf(didt_txt, sizeof(didt_txt), " (dI/dt %.6g A/us, above the coil's %.6g A/us at %.6g %%MSO)",
-               pos_mso[over_pos] / 100.0 * p->didt_max * 1e-6,
-               p->max_percent_mso / 100.0 * p->didt_max * 1e-6, p->max_percent_mso);
+    char didt_txt[96] = "", lim_txt[96] = "";
+    if (isfinite(p->didt_max) && p->unit != TMSF_INTENSITY_DIDT) {
+      snprintf(didt_txt, sizeof(didt_txt), "; dI/dt %.6g A/us", pos_mso[over_pos] / 100.0 * p->didt_max * 1e-6);
+      snprintf(lim_txt, sizeof(lim_txt), " (dI/dt %.6g A/us with this coil)",
+               p->max_percent_mso / 100.0 * p->didt_max * 1e-6);
+    }
     double over = pos_mso[over_pos];
     unbuild(p);
     return TMSF_ERROR(p->ctx, TMSF_ERR_ARGUMENT,
-                      "protocol '%s': %s needs %.6g %%MSO (%s)%s, above the stimulator limit of "
-                      "%.6g %%MSO; lower the intensity or ask for a clamp",
-                      p->name, where, over, how[over_pos], didt_txt, p->max_percent_mso);
+                      "protocol '%s': %s needs %.6g %%MSO (%s%s), above the stimulator limit of "
+                      "%.6g %%MSO%s; lower the intensity or ask for a clamp",
+                      p->name, where, over, how[over_pos], didt_txt, p->max_percent_mso, lim_txt);
   }
 
   /* repetition rate: the shortest interval between consecutive pulses */
