@@ -772,6 +772,9 @@ static int build_json(tmsf_protocol *p) {
       ok = 0;
       break;
     }
+    int64_t per_train = (int64_t)t->pulses_per_burst * t->bursts_per_train;
+    add_num(e, "train", (double)(i / per_train + 1), &ok);
+    add_num(e, "burst", (double)(i % per_train / t->pulses_per_burst + 1), &ok);
     add_num(e, "t_s", p->t[i], &ok);
     add_num(e, "percent_mso", p->mso[i], &ok);
     add_num(e, "didt_A_per_s", p->didt ? p->didt[i] : NAN, &ok);

@@ -107,6 +107,9 @@ static void test_itbs(tmsf_context *ctx) {
     cJSON *e;
     cJSON_ArrayForEach(e, pulses) {
       double jt = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "t_s"));
+      double jtr = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "train"));
+      double jb = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "burst"));
+      if (jtr != i / 30 + 1 || jb != (i % 30) / 3 + 1) jbad++;
       double jm = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "percent_mso"));
       double jdi = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "didt_A_per_s"));
       double je = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "E_V_per_m"));
