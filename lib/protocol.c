@@ -27,6 +27,9 @@
  *                  therapeutic use of rTMS: an update (2014-2018). Clin Neurophysiol
  *                  2020;131:474-528.  Level A: high-frequency rTMS of M1
  *                  contralateral to neuropathic pain; low-frequency (<= 1 Hz) rTMS.
+ *  The train structure of rtms10-m1 (Lefaucheur 2004) and rtms20-m1 (Andre-Obadia
+ *  2006) is recalled from those studies and was not checked against their full
+ *  text; see docs/protocol-json.md.
  *  [Kujirai1993]   Kujirai T et al. Corticocortical inhibition in human motor
  *                  cortex. J Physiol 1993;471:501-519.  Subthreshold conditioning
  *                  stimulus before a suprathreshold test stimulus: inhibition at
