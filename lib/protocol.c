@@ -37,13 +37,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "tmsf-impl.h"
 
-#define MAX_PULSES 10000000LL
+#define MAX_PULSES 1000000LL /* a day of accelerated iTBS is ~2e4; the JSON of 1e6 pulses is ~0.1 GB */
 
 struct tmsf_protocol {
   tmsf_context *ctx;
@@ -597,7 +598,9 @@ int tmsf_protocol_build(tmsf_protocol *p) {
   if (p->min_interval > 0.0) {
     for (int64_t j = 1; j < n; j++) {
       double dt = p->t[j] - p->t[j - 1];
-      if (dt < p->min_interval * (1.0 - 1e-12)) {
+      /* tolerance: the rounding of two times of size |t| (a 50 Hz burst at t = 190 s
+       * must pass a 50 Hz limit) */
+      if (dt < p->min_interval * (1.0 - 1e-9) - 8.0 * DBL_EPSILON * fabs(p->t[j])) {
         describe_pulse(p, j, where, sizeof(where));
         unbuild(p);
         return TMSF_ERROR(p->ctx, TMSF_ERR_ARGUMENT,

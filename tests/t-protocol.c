@@ -305,6 +305,11 @@ static void test_limits(tmsf_context *ctx) {
   CHECK_OK(ctx, tmsf_protocol_set_intensity(p, TMSF_INTENSITY_PERCENT_MSO, 1, &m));
   CHECK(tmsf_protocol_build(p) == TMSF_ERR_ARGUMENT && strstr(tmsf_context_last_error(ctx), "limit of 90 %MSO"),
         "91 > 90: %s", tmsf_context_last_error(ctx));
+  /* exactly at the rate limit passes everywhere in the session (times up to 191.84 s) */
+  CHECK_OK(ctx, tmsf_protocol_set_limits(p, 100.0, 1.0 / 50.0, 0));
+  m = 50.0;
+  CHECK_OK(ctx, tmsf_protocol_set_intensity(p, TMSF_INTENSITY_PERCENT_MSO, 1, &m));
+  CHECK_OK(ctx, tmsf_protocol_build(p));
   /* repetition rate: 50 Hz bursts on a stimulator limited to 30 Hz (33.3 ms) */
   CHECK_OK(ctx, tmsf_protocol_set_limits(p, 100.0, 1.0 / 30.0, 0));
   m = 50.0;

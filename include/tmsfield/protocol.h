@@ -118,7 +118,7 @@ TMSF_EXPORT int tmsf_protocol_destroy(tmsf_protocol **protocol);
  * Replace the timing (e.g. change the number of trains of a preset).  Counts
  * must be >= 1, intervals finite and > 0 where used, the pulses of a burst must
  * end before the next burst ((pulses_per_burst - 1) x pulse_interval_s <
- * burst_interval_s), and the session must have at most 10^7 pulses.
+ * burst_interval_s), and the session must have at most 10^6 pulses.
  */
 TMSF_EXPORT int tmsf_protocol_set_timing(tmsf_protocol *protocol, const tmsf_protocol_timing *timing);
 TMSF_EXPORT int tmsf_protocol_get_timing(const tmsf_protocol *protocol, tmsf_protocol_timing *timing);
