@@ -15,6 +15,8 @@
 
 #include <tmsfield/tmsfield.h>
 
+#include "commands.h"
+
 #define EXIT_LIB 1
 #define EXIT_USAGE 2
 
@@ -27,6 +29,7 @@ static void usage_main(FILE *f) {
           "\n"
           "commands:\n"
           "  simulate   E-field of one coil pose on a head mesh\n"
+          "  protocol   pulse times, %%MSO, dI/dt and field of a stimulation protocol\n"
           "  version    library version and build features\n"
           "\n"
           "Run '%s <command> --help' for the options of a command.\n",
@@ -396,6 +399,7 @@ int main(int argc, char **argv) {
     }
     return cmd_simulate(argc - 2, argv + 2);
   }
+  if (!strcmp(cmd, "protocol")) return tmsf_cmd_protocol(argc - 2, argv + 2);
   fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
   usage_main(stderr);
   return EXIT_USAGE;

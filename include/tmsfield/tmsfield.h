@@ -17,5 +17,6 @@
 #include <tmsfield/solver.h>
 #include <tmsfield/simulation.h>
 #include <tmsfield/field.h>
+#include <tmsfield/protocol.h>
 
 #endif /* TMSFIELD_H */
