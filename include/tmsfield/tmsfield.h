@@ -17,5 +17,8 @@
 #include <tmsfield/solver.h>
 #include <tmsfield/simulation.h>
 #include <tmsfield/field.h>
+#include <tmsfield/region.h>
+#include <tmsfield/dose.h>
+#include <tmsfield/coilset.h>
 
 #endif /* TMSFIELD_H */
