@@ -158,7 +158,8 @@ int tmsf_metric_parse(tmsf_context *ctx, const char *text, tmsf_metric *metric) 
         return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "metric '%s': dir: expects three numbers X,Y,Z", text);
       p = q + 1;
     }
-    if (tmsf_metric_check(ctx, &m)) return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "metric '%s': the direction is zero", text);
+    if (tmsf_metric_check(ctx, &m))
+      return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "metric '%s': the direction is zero", text);
   } else if (!strcmp(text, "normal")) {
     m.kind = TMSF_METRIC_NORMAL;
     m.surface_tag = TMSF_SURFACE_GM;

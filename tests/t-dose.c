@@ -292,7 +292,8 @@ int main(void) {
     char name[TMSF_METRIC_NAME_LEN], desc[TMSF_METRIC_DESCRIPTION_LEN];
     const char *texts[] = {"mean", "p99", "p99.9", "p1", "p2", "p3", "p11", "dir:0,1,0", "normal:1003"};
     const char *want_desc[] = {"mean |E|", "99th percentile", "99.9th percentile", "1st percentile",
-                               "2nd percentile", "3rd percentile", "11th percentile", "mean E along (0.0000, 1.0000, 0.0000)",
+                               "2nd percentile", "3rd percentile", "11th percentile",
+                               "mean E along (0.0000, 1.0000, 0.0000)",
                                "normal of surface 1003"};
     for (int j = 0; j < 9; j++) {
       tmsf_metric m2;
@@ -384,7 +385,8 @@ int main(void) {
       CHECK(err_auto < 0.005, "%s: re-simulated (%s) error %.3g", ms[j], auto_solver, err_auto);
       CHECK(!r.beyond_limit && r.mso_percent < 100.0, "reachable target within the limit");
       CHECK_REL(r.didt_A_per_s, r.mso_percent / 100.0 * 155.33e6, 1e-13, "result's dI/dt and %MSO agree");
-      CHECK(!strcmp(r.coil_name, "MC-B70") && r.didt_max_A_per_s == 155.33e6, "result names the coil (%s) and its limit",
+      CHECK(!strcmp(r.coil_name, "MC-B70") && r.didt_max_A_per_s == 155.33e6,
+            "result names the coil (%s) and its limit",
             r.coil_name);
       int64_t n;
       const int64_t *el;
@@ -396,6 +398,16 @@ int main(void) {
             "result states the region");
       CHECK(r.target_V_per_m == targets[j] && !memcmp(r.head_from_coil_m, PA, sizeof(PA)), "result target and pose");
       CHECK(!strcmp(r.metric_name, ms[j]) || j == 2, "result metric name %s", r.metric_name);
+      /* the roles swapped: the dose from the iterative solver at its default
+       * tolerance, checked with the direct one */
+      tmsf_dose_result rc;
+      REQUIRE_OK(ctx, tmsf_dose_for_target(check_sim, coil, PA, rA, &m, targets[j], &rc));
+      REQUIRE_OK(ctx, tmsf_dose_mso_to_didt(coil, rc.mso_percent, TMSF_DOSE_STRICT, &didt, NULL));
+      double got_swap = metric_at(ctx, sim, coil, PA, didt, &m, rA);
+      double err_swap = fabs(got_swap - targets[j]) / targets[j];
+      printf("     dose from cg: %7.3f %% MSO; re-simulated with %s: error %.2e\n", rc.mso_percent, auto_solver,
+             err_swap);
+      CHECK(err_swap < 0.005, "%s: dose from cg, re-simulated: error %.3g", ms[j], err_swap);
       /* the same from a field at another dI/dt */
       tmsf_field *f;
       REQUIRE_OK(ctx, tmsf_simulation_solve(sim, coil, PA, 3.7e6, &f));
