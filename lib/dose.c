@@ -21,20 +21,25 @@
 /* Stimulator output                                                         */
 /* ------------------------------------------------------------------------- */
 
-static const char *coil_label(const tmsf_coil *coil) { return coil->name ? coil->name : "(unnamed coil)"; }
+/* Only the coil's public getters are used here (and its context for errors). */
+static const char *coil_label(const tmsf_coil *coil) {
+  const char *name = NULL;
+  return !tmsf_coil_get_name(coil, &name) && name && *name ? name : "(unnamed coil)";
+}
 
 static int coil_didt_max(const tmsf_coil *coil, double *dmax) {
-  if (!(isfinite(coil->didt_max) && coil->didt_max > 0.0))
+  double v = NAN;
+  if (tmsf_coil_get_didt_max(coil, &v) || !(isfinite(v) && v > 0.0))
     return TMSF_ERROR(coil->ctx, TMSF_ERR_NOT_FOUND,
                       "coil %s has no dI/dt at 100 %% MSO (dIdtmax): %% MSO cannot be converted; give "
                       "dI/dt in A/s or set it (tmsf_coil_set_didt_max)",
                       coil_label(coil));
-  *dmax = coil->didt_max;
+  *dmax = v;
   return TMSF_SUCCESS;
 }
 
 /* Check value against [0, hi]; clamp when asked. what/unit name it in messages. */
-static int apply_limit(const tmsf_coil *coil, double *value, double hi, int flags, int *clamped,
+static int apply_limit(const tmsf_coil *coil, double dmax, double *value, double hi, int flags, int *clamped,
                        const char *what, const char *unit, double shown_scale, const char *limit_text) {
   if (clamped) *clamped = 0;
   if (flags & ~(int)TMSF_DOSE_CLAMP)
@@ -52,7 +57,7 @@ static int apply_limit(const tmsf_coil *coil, double *value, double hi, int flag
       return TMSF_ERROR(coil->ctx, TMSF_ERR_LIMIT,
                         "%s %.6g %s is beyond the stimulator's limit of %s for coil %s (dI/dt max %.6g "
                         "A/us at 100 %% MSO); ask for a clamp (TMSF_DOSE_CLAMP) to limit it",
-                        what, v * shown_scale, unit, limit_text, coil_label(coil), coil->didt_max * 1e-6);
+                        what, v * shown_scale, unit, limit_text, coil_label(coil), dmax * 1e-6);
     }
   } else if (v < 0.0) {
     if (flags & TMSF_DOSE_CLAMP) {
@@ -75,7 +80,7 @@ int tmsf_dose_mso_to_didt(const tmsf_coil *coil, double mso_percent, int flags, 
   double dmax = 0.0;
   TMSF_CALL(coil_didt_max(coil, &dmax));
   double v = mso_percent;
-  TMSF_CALL(apply_limit(coil, &v, 100.0, flags, clamped, "stimulator output", "% MSO", 1.0, "100 % MSO"));
+  TMSF_CALL(apply_limit(coil, dmax, &v, 100.0, flags, clamped, "stimulator output", "% MSO", 1.0, "100 % MSO"));
   *didt_A_per_s = v / 100.0 * dmax;
   return TMSF_SUCCESS;
 }
@@ -89,7 +94,7 @@ int tmsf_dose_didt_to_mso(const tmsf_coil *coil, double didt_A_per_s, int flags,
   double v = didt_A_per_s;
   char lim[64];
   snprintf(lim, sizeof(lim), "%.6g A/us", dmax * 1e-6);
-  TMSF_CALL(apply_limit(coil, &v, dmax, flags, clamped, "dI/dt", "A/us", 1e-6, lim));
+  TMSF_CALL(apply_limit(coil, dmax, &v, dmax, flags, clamped, "dI/dt", "A/us", 1e-6, lim));
   *mso_percent = v == dmax ? 100.0 : v / dmax * 100.0;
   return TMSF_SUCCESS;
 }
@@ -328,7 +333,9 @@ static void fill_result(tmsf_dose_result *r, const tmsf_coil *coil, const double
   tmsf_region_get_volume(region, &r->region_volume_m3);
   snprintf(r->coil_name, sizeof(r->coil_name), "%s", coil_label(coil));
   for (int k = 0; k < 16; k++) r->head_from_coil_m[k] = P ? P[k] : NAN;
-  r->didt_max_A_per_s = isfinite(coil->didt_max) && coil->didt_max > 0.0 ? coil->didt_max : NAN;
+  double dmax = NAN;
+  if (tmsf_coil_get_didt_max(coil, &dmax) || !(dmax > 0.0)) dmax = NAN; /* no limit: dI/dt only */
+  r->didt_max_A_per_s = dmax;
   r->mso_percent = NAN;
 }
 
