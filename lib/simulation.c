@@ -76,6 +76,8 @@ struct tmsf_simulation {
   /* primary field */
   tmsf_primary_method primary_method;
   tmsf_primary_grid *pgrid; /* tabulated coil, built on first use (per coil) */
+  uint64_t primary_seen;    /* AUTO: uid of the coil of the last direct evaluation */
+  int primary_batch;        /* AUTO: poses of the current solve_many call */
   double head_radius;       /* nodes' largest distance from the bounding-box centre, m */
   double t_pgrid;
   double pgrid_error; /* last pose: the table's measured error */
@@ -633,10 +635,16 @@ int tmsf_simulation_set_primary_method(tmsf_simulation *sim, tmsf_primary_method
 /* dA/dt at the internal nodes. */
 static int pose_primary(tmsf_simulation *s, const tmsf_coil *coil, const double P[16], double didt,
                         double *dadt) {
+  /* AUTO tabulates a coil from its second pose on (or when a batch brings
+   * several): building the table costs several direct evaluations, so a
+   * single pose never pays for it. */
   int grid = coil->kind == TMSF_COIL_DIPOLES &&
              (s->primary_method == TMSF_PRIMARY_GRID ||
               (s->primary_method == TMSF_PRIMARY_AUTO && coil->precision == TMSF_PRECISION_SINGLE &&
-               s->n >= PRIMARY_GRID_MIN_NODES));
+               s->n >= PRIMARY_GRID_MIN_NODES &&
+               ((s->pgrid && tmsf_primary_grid_coil(s->pgrid) == coil->uid) ||
+                s->primary_seen == coil->uid || s->primary_batch > 1)));
+  if (!grid) s->primary_seen = coil->uid;
   int ierr;
   s->t_pgrid = 0.0;
   s->outside = 0;
@@ -923,6 +931,7 @@ int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int nu
   }
   int ierr = TMSF_SUCCESS;
   double tp = 0.0, tr = 0.0;
+  s->primary_batch = num_poses;
   for (int k = 0; k < num_poses && !ierr; k++) {
     double a = tmsf_wtime();
     ierr = pose_primary(s, coil, head_from_coil_m + 16 * k, didt_A_per_s[k], dadt + 3 * nn * k);
@@ -931,6 +940,7 @@ int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int nu
     tp += b - a;
     tr += tmsf_wtime() - b;
   }
+  s->primary_batch = 0;
   for (int k = 0; k < num_poses && !ierr; k++) initial_guess(s, B + nn * k, X + nn * k);
   double t2 = tmsf_wtime();
   if (!ierr) {
