@@ -33,6 +33,36 @@ static double metric_at(tmsf_context *ctx, tmsf_simulation *sim, const tmsf_coil
   return v;
 }
 
+/* Distance from p to triangle abc, written independently of the library: the
+ * distance to the plane when the projection falls inside (all barycentric
+ * coordinates >= 0), else the nearest of the three edges (segments). */
+static double seg_dist(const double p[3], const double a[3], const double b[3]) {
+  double ab[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, ap[3] = {p[0] - a[0], p[1] - a[1], p[2] - a[2]};
+  double t = (ab[0] * ap[0] + ab[1] * ap[1] + ab[2] * ap[2]) / (ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2]);
+  t = t < 0 ? 0 : t > 1 ? 1 : t;
+  double d[3] = {ap[0] - t * ab[0], ap[1] - t * ab[1], ap[2] - t * ab[2]};
+  return sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+}
+static double tri_dist(const double p[3], const double a[3], const double b[3], const double c[3], double n[3]) {
+  double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, v[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
+  n[0] = u[1] * v[2] - u[2] * v[1], n[1] = u[2] * v[0] - u[0] * v[2], n[2] = u[0] * v[1] - u[1] * v[0];
+  double len = sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+  for (int k = 0; k < 3; k++) n[k] /= len;
+  double h = (p[0] - a[0]) * n[0] + (p[1] - a[1]) * n[1] + (p[2] - a[2]) * n[2];
+  double q[3] = {p[0] - h * n[0], p[1] - h * n[1], p[2] - h * n[2]};
+  /* barycentric coordinates of q from sub-triangle areas along n */
+  const double *P3[3] = {a, b, c};
+  int inside = 1;
+  for (int i = 0; i < 3; i++) {
+    const double *x = P3[(i + 1) % 3], *y = P3[(i + 2) % 3];
+    double e[3] = {y[0] - x[0], y[1] - x[1], y[2] - x[2]}, w[3] = {q[0] - x[0], q[1] - x[1], q[2] - x[2]};
+    double cr[3] = {e[1] * w[2] - e[2] * w[1], e[2] * w[0] - e[0] * w[2], e[0] * w[1] - e[1] * w[0]};
+    inside &= cr[0] * n[0] + cr[1] * n[1] + cr[2] * n[2] >= 0;
+  }
+  if (inside) return fabs(h);
+  return fmin(seg_dist(p, a, b), fmin(seg_dist(p, b, c), seg_dist(p, c, a)));
+}
+
 /* A region centre 80 mm from the sphere's centre beneath a pose's coil centre. */
 static void centre_beneath(const double P[16], double depth_r_m, double c[3]) {
   double n = sqrt(P[3] * P[3] + P[7] * P[7] + P[11] * P[11]);
@@ -255,6 +285,45 @@ int main(void) {
       printf("surface %d, %lld tetrahedra of tag %d: smallest cosine between normal and radial %.5f\n",
              (int)surf[s], (long long)n, (int)tissue, worst);
       CHECK(worst > 0.99, "surface %d normals radial and outward: worst cosine %.5f", (int)surf[s], worst);
+      tmsf_region_destroy(&rs);
+    }
+    /* the nearest triangle, against a brute-force search over every triangle of
+     * 1003 with the distance above, on a larger region (tag 3 within 30 mm) */
+    {
+      const double cc[3] = {0.01, 0.02, 0.07};
+      tmsf_region *rs = NULL;
+      REQUIRE_OK(ctx, tmsf_region_create_sphere(mesh, cc, 0.030, 1, &tag3, &rs));
+      const double *nrm;
+      REQUIRE_OK(ctx, tmsf_region_get_normals(rs, 1003, &nrm));
+      int64_t n, ntri;
+      const int64_t *el;
+      const int32_t *tris, *ttags;
+      tmsf_region_get_elements(rs, &n, &el);
+      tmsf_mesh_get_sizes(mesh, NULL, NULL, &ntri);
+      tmsf_mesh_get_triangles(mesh, &tris, &ttags);
+      int64_t agree = 0;
+      for (int64_t i = 0; i < n; i++) {
+        double c[3] = {0, 0, 0}, best = INFINITY, bn[3] = {0, 0, 0}, second = INFINITY;
+        for (int q = 0; q < 4; q++)
+          for (int k = 0; k < 3; k++) c[k] += 0.25 * nodes[3 * tets[4 * el[i] + q] + k];
+        for (int64_t t = 0; t < ntri; t++) {
+          if (ttags[t] != 1003) continue;
+          double tn[3];
+          double d = tri_dist(c, nodes + 3 * tris[3 * t], nodes + 3 * tris[3 * t + 1], nodes + 3 * tris[3 * t + 2], tn);
+          if (d < best) {
+            second = best, best = d;
+            memcpy(bn, tn, sizeof(bn));
+          } else if (d < second) {
+            second = d;
+          }
+        }
+        double dot = fabs(bn[0] * nrm[3 * i] + bn[1] * nrm[3 * i + 1] + bn[2] * nrm[3 * i + 2]);
+        /* ties (a centroid as near to two triangles, e.g. on a shared edge) may pick either */
+        agree += dot > 1 - 1e-12 || second - best < 1e-12;
+      }
+      printf("nearest 1003 triangle of %lld tetrahedra: %lld agree with a brute-force search\n", (long long)n,
+             (long long)agree);
+      CHECK(agree == n && n > 100, "nearest triangle: %lld of %lld agree", (long long)agree, (long long)n);
       tmsf_region_destroy(&rs);
     }
     /* the default surface (1002) does not exist on the sphere */
