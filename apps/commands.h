@@ -8,5 +8,6 @@
 #define TMSF_APPS_COMMANDS_H
 
 int tmsf_cmd_protocol(int argc, char **argv);
+int tmsf_cmd_dose(int argc, char **argv);
 
 #endif

@@ -853,13 +853,38 @@ static void recycle_add(tmsf_simulation *s, const double *x, const double *b) {
 int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
                           const double head_from_coil_m[16], double didt_A_per_s,
                           tmsf_field **field) {
-  if (!s || !field) return TMSF_ERR_ARGUMENT;
+  const tmsf_primary_source src = {coil, head_from_coil_m, didt_A_per_s, -1};
+  return tmsf_simulation_solve_sources(s, 1, &src, didt_A_per_s, field);
+}
+
+/* One solve for the sum of the sources' primary fields (tmsf-impl.h); one
+ * source is tmsf_simulation_solve, several a coil set (coilset.c). */
+int tmsf_simulation_solve_sources(tmsf_simulation *s, int num_sources, const tmsf_primary_source *src,
+                                  double didt_A_per_s, tmsf_field **field) {
+  if (!s || !field || num_sources < 1 || !src) return TMSF_ERR_ARGUMENT;
   *field = NULL;
-  TMSF_CALL(check_pose_args(s, coil, head_from_coil_m, didt_A_per_s));
+  for (int k = 0; k < num_sources; k++)
+    TMSF_CALL(check_pose_args(s, src[k].coil, src[k].head_from_coil_m, src[k].didt_A_per_s));
   const int64_t nn = s->n;
   double t0 = tmsf_wtime();
   s->dadt_valid = 0;
-  TMSF_CALL(pose_primary(s, coil, head_from_coil_m, didt_A_per_s, s->dadt));
+  TMSF_CALL(pose_primary(s, src[0].coil, src[0].head_from_coil_m, src[0].didt_A_per_s, s->dadt));
+  if (num_sources > 1) { /* the primary fields superpose: sum them at the nodes */
+    double *tmp = tmsf_malloc_array((size_t)nn * 3, sizeof(double));
+    if (!tmp) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "out of memory for %d coils", num_sources);
+    int64_t outside = s->outside;
+    for (int k = 1; k < num_sources; k++) {
+      int ierr = pose_primary(s, src[k].coil, src[k].head_from_coil_m, src[k].didt_A_per_s, tmp);
+      if (ierr) {
+        free(tmp);
+        return ierr;
+      }
+      outside += s->outside;
+      for (int64_t i = 0; i < 3 * nn; i++) s->dadt[i] += tmp[i];
+    }
+    s->outside = outside;
+    free(tmp);
+  }
   double t1 = tmsf_wtime();
   double energy;
   pose_rhs(s, s->dadt, s->b, &energy);
@@ -937,6 +962,9 @@ int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int nu
   free(dadt), free(B), free(X), free(energy);
   return ierr;
 }
+
+tmsf_context *tmsf_simulation_context(const tmsf_simulation *s) { return s ? s->ctx : NULL; }
+const tmsf_mesh *tmsf_simulation_mesh(const tmsf_simulation *s) { return s ? s->mesh : NULL; }
 
 int tmsf_simulation_get_matrix(const tmsf_simulation *s, int64_t *n, const int64_t **row_ptr,
                                const int32_t **cols, const double **vals) {

@@ -18,5 +18,8 @@
 #include <tmsfield/simulation.h>
 #include <tmsfield/field.h>
 #include <tmsfield/protocol.h>
+#include <tmsfield/region.h>
+#include <tmsfield/dose.h>
+#include <tmsfield/coilset.h>
 
 #endif /* TMSFIELD_H */
