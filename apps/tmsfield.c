@@ -15,6 +15,7 @@
 
 #include <tmsfield/tmsfield.h>
 
+#include "cli-common.h" /* parse_vec, parse_double */
 #include "commands.h"
 
 #define EXIT_LIB 1
@@ -30,6 +31,8 @@ static void usage_main(FILE *f) {
           "commands:\n"
           "  simulate   E-field of one coil pose on a head mesh\n"
           "  coils      list the coils found by name (shipped, TMSF_COIL_PATH, --dir)\n"
+          "  protocol   pulse times, %%MSO, dI/dt and field of a stimulation protocol\n"
+          "  dose       %%MSO for a target field in a region, or a motor threshold moved to another pose\n"
           "  version    library version and build features\n"
           "\n"
           "Run '%s <command> --help' for the options of a command.\n",
@@ -88,32 +91,6 @@ static int fail_lib(tmsf_context *ctx, int status) {
   const char *msg = ctx ? tmsf_context_last_error(ctx) : "";
   fprintf(stderr, "%s: error: %s\n", prog, msg && *msg ? msg : tmsf_status_string(status));
   return EXIT_LIB;
-}
-
-/* Parse a list of n numbers separated by commas (or given as one string). */
-static int parse_vec(const char *s, double *v, int n) {
-  const char *p = s;
-  for (int i = 0; i < n; i++) {
-    char *end;
-    errno = 0;
-    v[i] = strtod(p, &end);
-    if (end == p || errno || !isfinite(v[i])) return 0;
-    p = end;
-    while (*p == ' ') p++;
-    if (i < n - 1) {
-      if (*p != ',') return 0;
-      p++;
-    }
-  }
-  while (*p == ' ') p++;
-  return *p == '\0';
-}
-
-static int parse_double(const char *s, double *v) {
-  char *end;
-  errno = 0;
-  *v = strtod(s, &end);
-  return end != s && *end == '\0' && !errno && isfinite(*v);
 }
 
 typedef struct sim_opts {
@@ -390,6 +367,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(cmd, "coils")) return tmsf_cmd_coils(argc - 2, argv + 2);
+  if (!strcmp(cmd, "dose")) return tmsf_cmd_dose(argc - 2, argv + 2);
   if (!strcmp(cmd, "simulate")) {
     /* MPI only when started by mpirun or asked for the distributed solver */
     int want_mpi = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
@@ -401,6 +379,7 @@ int main(int argc, char **argv) {
     }
     return cmd_simulate(argc - 2, argv + 2);
   }
+  if (!strcmp(cmd, "protocol")) return tmsf_cmd_protocol(argc - 2, argv + 2);
   fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
   usage_main(stderr);
   return EXIT_USAGE;
