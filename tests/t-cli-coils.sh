@@ -29,7 +29,8 @@ for f in "$SRC"/data/coils/drakaki2022/*.ccd; do
 done
 check '[ $n -eq 25 ]' "25 shipped measured coils (found $n)"
 check 'grep -qE "^MagVenture_MC-B70 +MagVenture +MagPro X100 +155\.33 +1447 " "$tmp/list.txt"' "MC-B70 row"
-check 'grep -q "^26 coils" "$tmp/list.txt"' "count line: 26 coils"
+n0=$(sed -n 's/^\([0-9]*\) coils.*/\1/p' "$tmp/list.txt")
+check '[ "${n0:-0}" -ge 26 ]' "count line: at least 26 coils (${n0:-none})"
 
 # 2. JSON
 "$TMSFIELD" coils --json > "$tmp/list.json"
@@ -63,7 +64,7 @@ TMSF_COIL_PATH="$tmp/env" "$TMSFIELD" coils --dir "$tmp/mine" > "$tmp/dir.txt" 2
 check '[ $? -eq 0 ]' "coils --dir exits 0"
 check 'sed -n 2p "$tmp/dir.txt" | grep -qE "^My_Coil +Acme +Box 1 +42\.50 +2 "' "--dir coil listed first: $(sed -n 2p "$tmp/dir.txt")"
 check 'sed -n 3p "$tmp/dir.txt" | grep -qE "^Env_Coil +- +- +- +1 "' "TMSF_COIL_PATH coil next: $(sed -n 3p "$tmp/dir.txt")"
-check 'grep -q "^28 coils" "$tmp/dir.txt"' "28 coils"
+check 'grep -q "^$((n0 + 2)) coils" "$tmp/dir.txt"' "two more coils with --dir and TMSF_COIL_PATH"
 check 'grep -q "skipped .*bad.ccd: .*bad.ccd:2: expected the number of dipoles" "$tmp/dir.err"' "bad file named with its line: $(cat "$tmp/dir.err")"
 
 # 4. usage and errors
