@@ -124,3 +124,82 @@ int cli_pose_resolve(tmsf_context *ctx, const tmsf_mesh *mesh, const cli_pose *p
   }
   return tmsf_pose_check(ctx, P);
 }
+
+void cli_sim_init(cli_sim *o) { memset(o, 0, sizeof(*o)); }
+
+int cli_sim_option(int argc, char **argv, int *i, cli_sim *o, char *err, size_t errlen) {
+  const char *a = argv[*i];
+  static const char *names[] = {"--solver", "--tolerance", "--field-tolerance", "--threads", "--sigma"};
+  int which = -1;
+  for (int k = 0; k < 5; k++)
+    if (!strcmp(a, names[k])) which = k;
+  if (which < 0) return 0;
+  if (*i + 1 >= argc) {
+    snprintf(err, errlen, "option %s needs a value", a);
+    return -1;
+  }
+  const char *val = argv[++(*i)];
+  double t;
+  switch (which) {
+  case 0:
+    o->solver = val;
+    return 1;
+  case 1:
+    if (!parse_double(val, &o->tolerance)) break;
+    return 1;
+  case 2:
+    if (!parse_double(val, &o->field_tolerance)) break;
+    return 1;
+  case 3:
+    if (!parse_double(val, &t) || t < 0 || t != floor(t) || t > 4096) {
+      snprintf(err, errlen, "--threads expects a whole number >= 0, got '%s'", val);
+      return -1;
+    }
+    o->threads = (int)t;
+    return 1;
+  default: {
+    const char *eq = strchr(val, '=');
+    char *end;
+    long tag = eq ? strtol(val, &end, 10) : 0;
+    double s;
+    if (!eq || end != eq || !parse_double(eq + 1, &s)) {
+      snprintf(err, errlen, "--sigma expects TAG=S_PER_M (e.g. 3=1.654), got '%s'", val);
+      return -1;
+    }
+    if (o->num_sigma == CLI_MAX_SIGMA) {
+      snprintf(err, errlen, "at most %d --sigma options", CLI_MAX_SIGMA);
+      return -1;
+    }
+    o->sigma_tag[o->num_sigma] = (int)tag;
+    o->sigma_val[o->num_sigma] = s;
+    o->num_sigma++;
+    return 1;
+  }
+  }
+  snprintf(err, errlen, "%s expects a number, got '%s'", a, val);
+  return -1;
+}
+
+const char *cli_sim_complete(const cli_sim *o, char *err, size_t errlen) {
+  if (o->tolerance > 0.0 && o->field_tolerance > 0.0) {
+    snprintf(err, errlen, "give at most one of --tolerance and --field-tolerance");
+    return err;
+  }
+  return NULL;
+}
+
+int cli_sim_apply_mesh(const cli_sim *o, tmsf_mesh *mesh) {
+  for (int k = 0; k < o->num_sigma; k++) {
+    int st = tmsf_mesh_set_conductivity(mesh, o->sigma_tag[k], o->sigma_val[k]);
+    if (st) return st;
+  }
+  return TMSF_SUCCESS;
+}
+
+int cli_sim_apply(const cli_sim *o, tmsf_simulation *sim) {
+  int st = TMSF_SUCCESS;
+  if (o->solver) st = tmsf_simulation_set_solver(sim, o->solver);
+  if (!st && o->tolerance > 0.0) st = tmsf_simulation_set_tolerance(sim, o->tolerance);
+  if (!st && o->field_tolerance > 0.0) st = tmsf_simulation_set_field_tolerance(sim, o->field_tolerance);
+  return st;
+}

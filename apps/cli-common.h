@@ -44,4 +44,30 @@ const char *cli_pose_complete(const cli_pose *p, const char *prefix, char *err, 
  * tmsf_pose_from_centre; checked with tmsf_pose_check.  A library status. */
 int cli_pose_resolve(tmsf_context *ctx, const tmsf_mesh *mesh, const cli_pose *p, double head_from_coil_m[16]);
 
+/* The simulation options every solving command shares: --solver NAME,
+ * --tolerance RTOL, --field-tolerance REL, --threads N, --sigma TAG=S_PER_M
+ * (repeatable). */
+#define CLI_MAX_SIGMA 64
+typedef struct cli_sim {
+  const char *solver;
+  double tolerance, field_tolerance; /* 0: library default */
+  int threads;                       /* 0: the library's choice */
+  int num_sigma;
+  int sigma_tag[CLI_MAX_SIGMA];
+  double sigma_val[CLI_MAX_SIGMA];
+} cli_sim;
+
+void cli_sim_init(cli_sim *o);
+
+/* As cli_pose_option, for the options above. */
+int cli_sim_option(int argc, char **argv, int *i, cli_sim *o, char *err, size_t errlen);
+
+/* NULL when the options are consistent, else a message. */
+const char *cli_sim_complete(const cli_sim *o, char *err, size_t errlen);
+
+/* Conductivity overrides onto the mesh; solver and stopping rule onto the
+ * simulation (before its setup).  Library statuses. */
+int cli_sim_apply_mesh(const cli_sim *o, tmsf_mesh *mesh);
+int cli_sim_apply(const cli_sim *o, tmsf_simulation *sim);
+
 #endif

@@ -77,16 +77,13 @@ static int fail_usage(const char *fmt, ...) {
 }
 
 typedef struct dose_opts {
-  const char *mesh, *coil, *rmt_coil, *solver, *metric;
+  const char *mesh, *coil, *rmt_coil, *metric;
   cli_pose pose, rmt_pose;
   double target_mm[3], rmt_target_mm[3], radius_mm, rmt_radius_mm, field_vpm, rmt;
-  int have_target, have_rmt_target, have_field, have_rmt, json, threads;
+  int have_target, have_rmt_target, have_field, have_rmt, json;
   int num_tags;
   int32_t tags[TMSF_REGION_MAX_TAGS];
-  double tolerance, field_tolerance;
-  int num_sigma;
-  int sigma_tag[64];
-  double sigma_val[64];
+  cli_sim sim;
 } dose_opts;
 
 static int parse_tags(const char *s, dose_opts *o) {
@@ -108,6 +105,7 @@ static int parse_dose(int argc, char **argv, dose_opts *o) {
   memset(o, 0, sizeof(*o));
   cli_pose_init(&o->pose);
   cli_pose_init(&o->rmt_pose);
+  cli_sim_init(&o->sim);
   o->radius_mm = 10.0;
   o->metric = "mean";
   char err[256];
@@ -116,6 +114,7 @@ static int parse_dose(int argc, char **argv, dose_opts *o) {
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     int r = cli_pose_option(argc, argv, &i, "", &o->pose, err, sizeof(err));
     if (r == 0) r = cli_pose_option(argc, argv, &i, "rmt-", &o->rmt_pose, err, sizeof(err));
+    if (r == 0) r = cli_sim_option(argc, argv, &i, &o->sim, err, sizeof(err));
     if (r < 0) return fail_usage("%s", err);
     if (r > 0) continue;
 #define NEED_VALUE()                                                                               \
@@ -166,34 +165,6 @@ static int parse_dose(int argc, char **argv, dose_opts *o) {
       o->have_rmt = 1;
     } else if (!strcmp(a, "--json")) {
       o->json = 1;
-    } else if (!strcmp(a, "--solver")) {
-      NEED_VALUE();
-      o->solver = val;
-    } else if (!strcmp(a, "--tolerance")) {
-      NEED_VALUE();
-      if (!parse_double(val, &o->tolerance)) return fail_usage("--tolerance expects a number, got '%s'", val);
-    } else if (!strcmp(a, "--field-tolerance")) {
-      NEED_VALUE();
-      if (!parse_double(val, &o->field_tolerance))
-        return fail_usage("--field-tolerance expects a number, got '%s'", val);
-    } else if (!strcmp(a, "--threads")) {
-      NEED_VALUE();
-      double t;
-      if (!parse_double(val, &t) || t < 0 || t != floor(t) || t > 4096)
-        return fail_usage("--threads expects a whole number >= 0, got '%s'", val);
-      o->threads = (int)t;
-    } else if (!strcmp(a, "--sigma")) {
-      NEED_VALUE();
-      const char *eq = strchr(val, '=');
-      char *end;
-      long tag = eq ? strtol(val, &end, 10) : 0;
-      double s;
-      if (!eq || end != eq || !parse_double(eq + 1, &s))
-        return fail_usage("--sigma expects TAG=S_PER_M (e.g. 3=1.654), got '%s'", val);
-      if (o->num_sigma == 64) return fail_usage("at most 64 --sigma options");
-      o->sigma_tag[o->num_sigma] = (int)tag;
-      o->sigma_val[o->num_sigma] = s;
-      o->num_sigma++;
     } else {
       return fail_usage("unknown option '%s'", a);
     }
@@ -215,8 +186,7 @@ static int parse_dose(int argc, char **argv, dose_opts *o) {
     return fail_usage("the --rmt-* options go with --rmt PERCENT");
   }
   if (o->rmt_radius_mm == 0.0) o->rmt_radius_mm = o->radius_mm;
-  if (o->tolerance > 0.0 && o->field_tolerance > 0.0)
-    return fail_usage("give at most one of --tolerance and --field-tolerance");
+  if (cli_sim_complete(&o->sim, err, sizeof(err))) return fail_usage("%s", err);
   return 0;
 }
 
@@ -288,12 +258,11 @@ int tmsf_cmd_dose(int argc, char **argv) {
     tmsf_context_destroy(&ctx);
     return EXIT_USAGE;
   }
-  if ((ierr = tmsf_context_set_threads(ctx, o.threads))) goto lib_error;
+  if ((ierr = tmsf_context_set_threads(ctx, o.sim.threads))) goto lib_error;
   if ((ierr = tmsf_mesh_read(ctx, o.mesh, &mesh))) goto lib_error;
-  for (int i = 0; i < o.num_sigma; i++)
-    if ((ierr = tmsf_mesh_set_conductivity(mesh, o.sigma_tag[i], o.sigma_val[i]))) goto lib_error;
-  if ((ierr = tmsf_coil_read(ctx, o.coil, &coil))) goto lib_error;
-  if (o.rmt_coil && (ierr = tmsf_coil_read(ctx, o.rmt_coil, &rmt_coil))) goto lib_error;
+  if ((ierr = cli_sim_apply_mesh(&o.sim, mesh))) goto lib_error;
+  if ((ierr = tmsf_coil_open(ctx, o.coil, &coil))) goto lib_error;
+  if (o.rmt_coil && (ierr = tmsf_coil_open(ctx, o.rmt_coil, &rmt_coil))) goto lib_error;
   if ((ierr = cli_pose_resolve(ctx, mesh, &o.pose, P))) goto lib_error;
   double c[3] = {o.target_mm[0] * 1e-3, o.target_mm[1] * 1e-3, o.target_mm[2] * 1e-3};
   if ((ierr = tmsf_region_create_sphere(mesh, c, o.radius_mm * 1e-3, o.num_tags, o.tags, &region))) goto lib_error;
@@ -304,10 +273,7 @@ int tmsf_cmd_dose(int argc, char **argv) {
       goto lib_error;
   }
   if ((ierr = tmsf_simulation_create(ctx, mesh, &sim))) goto lib_error;
-  if (o.solver && (ierr = tmsf_simulation_set_solver(sim, o.solver))) goto lib_error;
-  if (o.tolerance > 0.0 && (ierr = tmsf_simulation_set_tolerance(sim, o.tolerance))) goto lib_error;
-  if (o.field_tolerance > 0.0 && (ierr = tmsf_simulation_set_field_tolerance(sim, o.field_tolerance)))
-    goto lib_error;
+  if ((ierr = cli_sim_apply(&o.sim, sim))) goto lib_error;
   if ((ierr = tmsf_simulation_setup(sim))) goto lib_error;
   if (o.have_rmt) {
     if ((ierr = tmsf_dose_transfer(sim, rmt_coil ? rmt_coil : coil, PA, rmt_region, o.rmt, coil, P, region, &metric,

@@ -306,7 +306,7 @@ int tmsf_cmd_protocol(int argc, char **argv) {
     goto done;
   }
   if (o.coil) {
-    if ((st = tmsf_coil_read(ctx, o.coil, &coil))) goto lib_error;
+    if ((st = tmsf_coil_open(ctx, o.coil, &coil))) goto lib_error;
     if (!o.have_didt_max && (st = tmsf_protocol_set_coil(p, coil))) goto lib_error;
   }
   if (o.have_didt_max && (st = tmsf_protocol_set_didt_max(p, o.didt_max_A_per_us * 1e6))) goto lib_error;

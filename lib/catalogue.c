@@ -53,7 +53,15 @@ struct tmsf_catalogue {
 int tmsf_get_data_dir(const char **dir) {
   if (!dir) return TMSF_ERR_ARGUMENT;
   const char *env = getenv("TMSF_DATA_DIR");
-  *dir = env && env[0] ? env : TMSF_DATA_DIR_INSTALLED;
+  struct stat st;
+  if (env && env[0])
+    *dir = env;
+  else if (stat(TMSF_DATA_DIR_INSTALLED, &st) == 0 && S_ISDIR(st.st_mode))
+    *dir = TMSF_DATA_DIR_INSTALLED;
+  else if (stat(TMSF_DATA_DIR_SOURCE, &st) == 0 && S_ISDIR(st.st_mode))
+    *dir = TMSF_DATA_DIR_SOURCE; /* an uninstalled build */
+  else
+    *dir = TMSF_DATA_DIR_INSTALLED;
   return TMSF_SUCCESS;
 }
 

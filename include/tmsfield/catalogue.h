@@ -26,7 +26,9 @@
  *
  * The shipped data are found in the directory of the environment variable
  * TMSF_DATA_DIR when set, else in the installation's data directory
- * (<prefix>/share/tmsfield, tmsf_get_data_dir).
+ * (<prefix>/share/tmsfield) when it exists, else in the data/ directory of
+ * the source tree the library was built from (so that an uninstalled build
+ * finds them; tmsf_get_data_dir).
  */
 #ifndef TMSFIELD_CATALOGUE_H
 #define TMSFIELD_CATALOGUE_H
@@ -57,7 +59,8 @@ typedef struct tmsf_coil_info {
 } tmsf_coil_info;
 
 /** The directory of the shipped data: $TMSF_DATA_DIR if set and not empty,
- * else the installation's (compiled in).  Borrowed; does not check that it exists. */
+ * else the installation's (compiled in) if it exists, else the build's source
+ * tree data/ if that exists, else the installation's.  Borrowed. */
 TMSF_EXPORT int tmsf_get_data_dir(const char **dir);
 
 /**
