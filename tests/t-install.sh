@@ -44,13 +44,19 @@ cc -std=c17 -Wall -Werror "$tmp/use.c" $flags -o "$tmp/use" 2> "$tmp/cc.log" ||
 libdir=$(dirname "$(dirname "$pc")")
 LD_LIBRARY_PATH="$libdir" "$tmp/use" > "$tmp/run.log" 2>&1
 grep -q '^ok$' "$tmp/run.log" || { echo "FAIL: program linked to the installed library: $(head -3 "$tmp/run.log")"; fail=1; }
-# the compiled-in data directory is where the data were installed, and the
-# installed tool lists the shipped coils from there
+# the compiled-in data directory is where the data were installed (the staged
+# tree is not at its prefix, so the tool falls back to the source tree's data/
+# here: check the string in the installed library), and the installed tool
+# lists the shipped coils from there
 exe=$(find "$tmp/stage" -type f -name tmsfield -path "*/bin/*" | head -1)
 if [ -n "$exe" ] && [ -n "$share" ]; then
+  want=${share#"$tmp/stage"}
+  lib=$(find "$tmp/stage" -name 'libtmsfield.so*' -type f | head -1)
+  grep -aq "$want" "$lib" || { echo "FAIL: the installed library does not name the installed data directory '$want'"; fail=1; }
   compiled=$(env -u TMSF_DATA_DIR -u TMSF_COIL_PATH LD_LIBRARY_PATH="$libdir" "$exe" coils --json 2> /dev/null |
     sed -n 's/^ *"data_dir": "\(.*\)",$/\1/p')
-  [ "$tmp/stage$compiled" = "$share" ] || { echo "FAIL: compiled-in data directory '$compiled' is not the installed '$share'"; fail=1; }
+  [ "$compiled" = "$TMSF_SOURCE_DIR/data" ] || [ "$tmp/stage$compiled" = "$share" ] ||
+    { echo "FAIL: data directory '$compiled' is neither the installed '$want' nor the source tree's"; fail=1; }
   ncoils=$(env -u TMSF_COIL_PATH TMSF_DATA_DIR="$share" LD_LIBRARY_PATH="$libdir" "$exe" coils | sed -n 's/^\([0-9]*\) coils.*/\1/p')
   [ "${ncoils:-0}" -ge 26 ] || { echo "FAIL: the installed tool lists ${ncoils:-no} coils from $share"; fail=1; }
 else
