@@ -23,5 +23,7 @@
 #include <tmsfield/region.h>
 #include <tmsfield/dose.h>
 #include <tmsfield/coilset.h>
+#include <tmsfield/labels.h>
+#include <tmsfield/meshing.h>
 
 #endif /* TMSFIELD_H */
