@@ -355,7 +355,10 @@ static int read_raw(tmsf_context *ctx, const char *path, const nifti_image *im, 
   znzFile fp = znzopen(im->iname, "rb", nifti_is_gzfile(im->iname));
   if (znz_isnull(fp))
     return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open the image data in %s", path, im->iname);
-  unsigned char *buf = malloc(bytes ? bytes : 1);
+  /* grow the buffer as data arrives: a header announcing a huge image in a small
+   * file fails on truncation without allocating the announced size */
+  size_t cap = bytes < ((size_t)1 << 24) ? bytes : ((size_t)1 << 24);
+  unsigned char *buf = malloc(cap ? cap : 1);
   if (!buf) {
     znzclose(fp);
     return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory for %zu bytes of voxel data", path,
@@ -364,7 +367,19 @@ static int read_raw(tmsf_context *ctx, const char *path, const nifti_image *im, 
   size_t got = 0;
   if (znzseek(fp, (znz_off_t)im->iname_offset, SEEK_SET) >= 0) {
     while (got < bytes) {
-      size_t k = znzread(buf + got, 1, bytes - got, fp);
+      if (got == cap) {
+        size_t ncap = cap * 2 < bytes ? cap * 2 : bytes;
+        unsigned char *nb = realloc(buf, ncap);
+        if (!nb) {
+          free(buf);
+          znzclose(fp);
+          return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory for %zu bytes of voxel data",
+                            path, bytes);
+        }
+        buf = nb;
+        cap = ncap;
+      }
+      size_t k = znzread(buf + got, 1, cap - got, fp);
       if (k == 0) break;
       got += k;
     }
@@ -456,10 +471,17 @@ int tmsf_labels_read(tmsf_context *ctx, const char *path, tmsf_labels **labels) 
     if (ierr) goto out;
   }
   int64_t dims[3] = {im->nx, im->ny, im->nz};
-  ierr = labels_new(ctx, path, dims, A, &L);
-  if (ierr) goto out;
-  size_t nvox = tmsf_labels_nvox(L);
+  if (im->nx > (1 << 20) || im->ny > (1 << 20) || im->nz > (1 << 20) ||
+      (uint64_t)im->nx * (uint64_t)im->ny * (uint64_t)im->nz > ((uint64_t)1 << 31)) {
+    ierr = TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
+                      "%s: header: %lld x %lld x %lld voxels; at most 2^31 are supported", path,
+                      (long long)im->nx, (long long)im->ny, (long long)im->nz);
+    goto out;
+  }
+  size_t nvox = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2];
   ierr = read_raw(ctx, path, im, nvox * (size_t)im->nbyper, &raw);
+  if (ierr) goto out;
+  ierr = labels_new(ctx, path, dims, A, &L);
   if (ierr) goto out;
   double slope = im->scl_slope != 0.0 && isfinite(im->scl_slope) ? im->scl_slope : 1.0;
   double inter = isfinite(im->scl_inter) ? im->scl_inter : 0.0;
