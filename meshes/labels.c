@@ -183,9 +183,14 @@ static const preset_def presets[] = {
     {"colin27", 6, {1, 2, 3, 4, 5, 6}, {5, 4, 3, 2, 1, 0}},
     /* BrainWeb classes (Collins et al. 1998; Aubert-Broche et al. 2006): 1 CSF 2 GM 3 WM
      * 4 fat 5 muscle 6 muscle/skin 7 skull 8 vessels 9 around fat 10 glial matter 11 dura.
-     * Fat, skin and connective tissue are scalp; muscle keeps its own tag; vessels are
-     * blood; glial matter is WM; dura (a CSF-space membrane) is CSF. */
-    {"brainweb", 11, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {3, 2, 1, 5, 10, 5, 4, 9, 5, 1, 3}},
+     * All extracranial soft tissue (fat, muscle, skin, connective tissue) is scalp, as in
+     * SimNIBS's five-tissue heads: the thin interleaved fat and muscle layers would need
+     * sub-millimetre elements (muscle alone lost 5 % of its volume at the default sizes);
+     * vessels (6 cm^3 of thin tubes, in the CSF space and the sinuses) are CSF, since a
+     * 2-4 mm mesh cannot resolve them as blood (they lost a third of their volume); glial
+     * matter is WM; dura (a CSF-space membrane) is CSF.  A table such as
+     * "1=3,2=2,3=1,4=5,5=10,6=5,7=4,8=9,9=5" keeps muscle and blood. */
+    {"brainweb", 11, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {3, 2, 1, 5, 5, 5, 4, 3, 5, 1, 3}},
     /* ROAST / New York head: 1 WM 2 GM 3 CSF 4 bone 5 skin 6 air */
     {"roast", 6, {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 0}},
     {"newyork", 6, {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 0}},

@@ -12,9 +12,9 @@ int tmsf_meshing_params_init(tmsf_meshing_params *p) {
   if (!p) return TMSF_ERROR(NULL, TMSF_ERR_ARGUMENT, "params is NULL");
   memset(p, 0, sizeof(*p));
   p->cell_size_mm = 4.0;
-  p->cell_size_fine_mm = 2.0;
+  p->cell_size_fine_mm = 2.4;
   p->facet_size_mm = 3.0;
-  p->facet_size_fine_mm = 1.6;
+  p->facet_size_fine_mm = 1.8;
   p->facet_distance_mm = 0.6;
   p->facet_angle_deg = 25.0;
   p->cell_radius_edge = 3.0;

@@ -69,10 +69,12 @@ static void test_read_ok(tmsf_context *ctx) {
   CHECK_REL(vol[5], 180.0, 1e-12, "table merges 1,2 -> 5");
   CHECK_REL(vol[2], 180.0, 1e-12, "table merges 4,5 -> 2");
   CHECK_REL(vol[0], 180.0, 1e-12, "table: 0 and 3 -> not meshed");
-  /* brainweb: 1 CSF->3 2 GM->2 3 WM->1 4 fat->5 5 muscle->10 */
+  /* brainweb: 1 CSF->3 2 GM->2 3 WM->1 4 fat->5 5 muscle->5 */
   double vb[11];
   CHECK_OK(ctx, tmsf_labels_tissue_volumes(L, "BrainWeb", 10, vb));
-  CHECK(vb[3] == 90 && vb[2] == 90 && vb[1] == 90 && vb[5] == 90 && vb[10] == 90, "brainweb map");
+  CHECK(vb[3] == 90 && vb[2] == 90 && vb[1] == 90 && vb[5] == 180 && vb[10] == 0, "brainweb map");
+  CHECK_OK(ctx, tmsf_labels_tissue_volumes(L, "roast", 10, vb));
+  CHECK(vb[1] == 90 && vb[4] == 90 && vb[5] == 90 && vb[0] == 90, "roast map");
   /* user table through the API, used with preset NULL / "user" */
   int32_t from[5] = {1, 2, 3, 4, 5}, to[5] = {7, 7, 7, 7, 8};
   CHECK_OK(ctx, tmsf_labels_map(L, 5, from, to));

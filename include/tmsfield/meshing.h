@@ -33,9 +33,9 @@ extern "C" {
 /** Mesher settings (millimetres); fill with tmsf_meshing_params_init. */
 typedef struct tmsf_meshing_params {
   double cell_size_mm;         /**< max tetrahedron circumradius outside the fine tissues (4) */
-  double cell_size_fine_mm;    /**< max circumradius in the fine tissues (2) */
+  double cell_size_fine_mm;    /**< max circumradius in the fine tissues (2.4) */
   double facet_size_mm;        /**< max surface-facet circumradius away from fine tissues (3) */
-  double facet_size_fine_mm;   /**< ... next to fine tissues (1.6) */
+  double facet_size_fine_mm;   /**< ... next to fine tissues (1.8) */
   double facet_distance_mm;    /**< max facet-to-surface distance (0.6) */
   double facet_angle_deg;      /**< min surface-facet angle (25) */
   double cell_radius_edge;     /**< max circumradius / shortest edge (3) */
