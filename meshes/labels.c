@@ -420,6 +420,72 @@ static double raw_value(int datatype, const void *d, size_t i) {
   }
 }
 
+/* Check the header fields niftilib would complain about on stderr (it prints
+ * "bad datatype" and "bad dim[i]" whatever the debug level) before handing the
+ * file to it: sizeof_hdr 348 (NIfTI-1) or 540 (NIfTI-2) in either byte order,
+ * dim[0] in 1..7 with dim[1..dim[0]] >= 1, and a label datatype. */
+static int precheck_header(tmsf_context *ctx, const char *path) {
+  znzFile fp = znzopen(path, "rb", nifti_is_gzfile(path));
+  if (znz_isnull(fp)) return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open for reading", path);
+  unsigned char h[540];
+  size_t got = 0;
+  while (got < sizeof(h)) {
+    size_t k = znzread(h + got, 1, sizeof(h) - got, fp);
+    if (k == 0) break;
+    got += k;
+  }
+  znzclose(fp);
+  const char *expect = "expected a NIfTI-1 or NIfTI-2 3-D label volume";
+  if (got < 348)
+    return TMSF_ERROR(ctx, TMSF_ERR_FORMAT, "%s: %zu bytes, shorter than a NIfTI header; %s", path, got, expect);
+  int32_t s1;
+  memcpy(&s1, h, 4);
+  int swap = 0, v2 = 0;
+  if (s1 == 348) v2 = 0;
+  else if (s1 == 540) v2 = 1;
+  else {
+    nifti_swap_4bytes(1, &s1);
+    swap = 1;
+    if (s1 == 348) v2 = 0;
+    else if (s1 == 540) v2 = 1;
+    else
+      return TMSF_ERROR(ctx, TMSF_ERR_FORMAT, "%s: header: sizeof_hdr is not 348 or 540; %s", path, expect);
+  }
+  if (v2 && got < 540)
+    return TMSF_ERROR(ctx, TMSF_ERR_FORMAT, "%s: %zu bytes, shorter than a NIfTI-2 header; %s", path, got, expect);
+  int16_t dt;
+  int64_t dim[8];
+  memcpy(&dt, h + (v2 ? 12 : 70), 2);
+  if (swap) nifti_swap_2bytes(1, &dt);
+  for (int i = 0; i < 8; i++) {
+    if (v2) {
+      memcpy(&dim[i], h + 16 + 8 * i, 8);
+      if (swap) nifti_swap_8bytes(1, &dim[i]);
+    } else {
+      int16_t d16;
+      memcpy(&d16, h + 40 + 2 * i, 2);
+      if (swap) nifti_swap_2bytes(1, &d16);
+      dim[i] = d16;
+    }
+  }
+  if (dim[0] < 1 || dim[0] > 7)
+    return TMSF_ERROR(ctx, TMSF_ERR_FORMAT, "%s: header: dim[0] = %lld; %s", path, (long long)dim[0], expect);
+  for (int i = 1; i <= dim[0]; i++)
+    if (dim[i] < 1)
+      return TMSF_ERROR(ctx, TMSF_ERR_FORMAT, "%s: header: dim[%d] = %lld; expected >= 1 (%s)", path, i,
+                        (long long)dim[i], expect);
+  switch (dt) {
+  case DT_UINT8: case DT_INT8: case DT_INT16: case DT_UINT16: case DT_INT32: case DT_UINT32:
+  case DT_INT64: case DT_UINT64: case DT_FLOAT32: case DT_FLOAT64: break;
+  default:
+    return TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
+                      "%s: header: datatype %d (%s) is not a label type; expected an integer type "
+                      "(uint8, int16, int32, ...) or float32/float64 holding integers",
+                      path, (int)dt, nifti_datatype_string(dt));
+  }
+  return TMSF_SUCCESS;
+}
+
 int tmsf_labels_read(tmsf_context *ctx, const char *path, tmsf_labels **labels) {
   if (!labels) return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "labels output is NULL");
   *labels = NULL;
@@ -427,6 +493,7 @@ int tmsf_labels_read(tmsf_context *ctx, const char *path, tmsf_labels **labels) 
   FILE *probe = fopen(path, "rb");
   if (!probe) return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open for reading", path);
   fclose(probe);
+  TMSF_CALL(precheck_header(ctx, path));
   nifti_set_debug_level(0); /* niftilib must not print */
   nifti_image *im = nifti_image_read(path, 0);
   if (!im)
