@@ -8,6 +8,7 @@
 // conforming.  Spheres: a labeled implicit function.  Refinement is followed by
 // the optional quality passes (ODT, Lloyd, sliver perturbation and exudation).
 #include <cstdio>
+#include <cstdlib>
 
 #include "meshing-impl.h"
 

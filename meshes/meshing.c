@@ -184,10 +184,6 @@ int tmsf_mesh_from_labels(const tmsf_labels *labels, const char *preset,
     p = &def;
   }
   TMSF_CALL(check_params(ctx, p));
-  if (!tmsf_cgal_available())
-    return TMSF_ERROR(ctx, TMSF_ERR_UNSUPPORTED,
-                      "%s: meshing label volumes needs a build with CGAL (Debian: libcgal-dev)",
-                      labels->origin);
   size_t nvox = tmsf_labels_nvox(labels);
   uint8_t *t = malloc(nvox);
   if (!t) return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "out of memory");
@@ -223,6 +219,12 @@ int tmsf_mesh_from_labels(const tmsf_labels *labels, const char *preset,
     return TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
                       "%s: no voxel maps to a tissue under preset \"%s\"; nothing to mesh",
                       labels->origin, preset ? preset : "(default)");
+  }
+  if (!tmsf_cgal_available()) {
+    free(img);
+    return TMSF_ERROR(ctx, TMSF_ERR_UNSUPPORTED,
+                      "%s: meshing label volumes needs a build with CGAL (Debian: libcgal-dev)",
+                      labels->origin);
   }
   /* voxel sizes: lengths of the affine's columns */
   const double *A = labels->affine;

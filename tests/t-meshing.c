@@ -82,6 +82,76 @@ static int64_t surface_stats(const tmsf_mesh *mesh, int32_t tag, const double c[
   return n;
 }
 
+static int cmp_i32(const void *a, const void *b) {
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return (x > y) - (x < y);
+}
+
+typedef struct face_key {
+  int32_t v[3];
+  int64_t tet;
+  int opp;
+} face_key;
+
+static int cmp_face(const void *a, const void *b) {
+  const face_key *x = a, *y = b;
+  for (int k = 0; k < 3; k++)
+    if (x->v[k] != y->v[k]) return x->v[k] < y->v[k] ? -1 : 1;
+  return 0;
+}
+
+/* Triangles tagged 1000 + t whose normal does not point away from their
+ * adjacent tetrahedron of tissue t (the inner tissue), or that have no such
+ * tetrahedron: the orientation rule of meshing.h. */
+static int64_t misoriented(const tmsf_mesh *mesh, int32_t tag) {
+  int64_t nn, ne, nt;
+  tmsf_mesh_get_sizes(mesh, &nn, &ne, &nt);
+  const double *x;
+  const int32_t *t, *tg, *tr, *trg;
+  tmsf_mesh_get_nodes(mesh, &x);
+  tmsf_mesh_get_tetrahedra(mesh, &t, &tg);
+  tmsf_mesh_get_triangles(mesh, &tr, &trg);
+  int64_t nf = 0;
+  face_key *f = malloc(sizeof(face_key) * 4 * (size_t)ne);
+  for (int64_t e = 0; e < ne; e++) {
+    if (tg[e] != tag - 1000) continue;
+    for (int o = 0; o < 4; o++) {
+      int k = 0;
+      for (int q = 0; q < 4; q++)
+        if (q != o) f[nf].v[k++] = t[4 * e + q];
+      qsort(f[nf].v, 3, sizeof(int32_t), cmp_i32);
+      f[nf].tet = e;
+      f[nf].opp = t[4 * e + o];
+      nf++;
+    }
+  }
+  qsort(f, (size_t)nf, sizeof(face_key), cmp_face);
+  int64_t bad = 0;
+  for (int64_t e = 0; e < nt; e++) {
+    if (trg[e] != tag) continue;
+    face_key key;
+    for (int k = 0; k < 3; k++) key.v[k] = tr[3 * e + k];
+    qsort(key.v, 3, sizeof(int32_t), cmp_i32);
+    face_key *hit = bsearch(&key, f, (size_t)nf, sizeof(face_key), cmp_face);
+    if (!hit) {
+      bad++;
+      continue;
+    }
+    const double *a = x + 3 * (size_t)tr[3 * e], *b = x + 3 * (size_t)tr[3 * e + 1],
+                 *c = x + 3 * (size_t)tr[3 * e + 2], *o = x + 3 * (size_t)hit->opp;
+    double u[3], v[3], w[3];
+    for (int d = 0; d < 3; d++) {
+      u[d] = b[d] - a[d];
+      v[d] = c[d] - a[d];
+      w[d] = o[d] - a[d];
+    }
+    double n0 = u[1] * v[2] - u[2] * v[1], n1 = u[2] * v[0] - u[0] * v[2], n2 = u[0] * v[1] - u[1] * v[0];
+    if (n0 * w[0] + n1 * w[1] + n2 * w[2] >= 0) bad++;
+  }
+  free(f);
+  return bad;
+}
+
 /* Two nested spheres in a 1 x 1 x 1.25 mm grid with the x axis reflected and an
  * offset: image labels 10 (r < 8 mm) and 20 (8 <= r < 15 mm), mapped 10->2 (GM),
  * 20->5 (scalp) by a table. */
@@ -141,17 +211,24 @@ static void test_nested_spheres(tmsf_context *ctx) {
   double cs[3];
   tag_centroid(mesh, 5, cs);
   for (int k = 0; k < 3; k++) CHECK(fabs(cs[k] - c[k]) < 0.15, "shell centroid %d: %g vs %g mm", k, cs[k], c[k]);
-  /* interface triangles lie on the spheres and face outward (from the inner tissue) */
+  /* Interface triangles lie on the spheres: mean distance < 0.4 mm (facet distance
+   * 0.3 mm plus the voxel rounding); single nodes may be off by up to ~1.5 mm where
+   * the centroid labelling moved a cell across the interface (a step of one
+   * element), and < 3 % of the triangles face towards the centre for that reason.
+   * Orientation proper: every triangle's normal points away from its adjacent
+   * tetrahedron of the inner tissue. */
   double mean, mx;
   int64_t inward;
   int64_t n2 = surface_stats(mesh, 1002, c, 8.0, &mean, &mx, &inward);
   CHECK(n2 > 100, "1002 triangles %lld", (long long)n2);
-  CHECK(mean < 0.4 && mx < 1.0, "1002 on r = 8 mm: mean dev %g, max %g", mean, mx);
-  CHECK(inward == 0, "1002 inward-facing %lld", (long long)inward);
+  CHECK(mean < 0.4 && mx < 2.0, "1002 on r = 8 mm: mean dev %g, max %g", mean, mx);
+  CHECK(inward < 0.03 * (double)n2, "1002 inward-facing %lld of %lld", (long long)inward, (long long)n2);
+  CHECK(misoriented(mesh, 1002) == 0, "1002 misoriented %lld", (long long)misoriented(mesh, 1002));
   int64_t n5 = surface_stats(mesh, 1005, c, 15.0, &mean, &mx, &inward);
   CHECK(n5 > 100, "1005 triangles %lld", (long long)n5);
-  CHECK(mean < 0.4 && mx < 1.0, "1005 on r = 15 mm: mean dev %g, max %g", mean, mx);
-  CHECK(inward == 0, "1005 inward-facing %lld", (long long)inward);
+  CHECK(mean < 0.4 && mx < 2.0, "1005 on r = 15 mm: mean dev %g, max %g", mean, mx);
+  CHECK(inward < 0.03 * (double)n5, "1005 inward-facing %lld of %lld", (long long)inward, (long long)n5);
+  CHECK(misoriented(mesh, 1005) == 0, "1005 misoriented %lld", (long long)misoriented(mesh, 1005));
   /* the scalp of the mesh object is the 1005 surface */
   int64_t ns;
   const int32_t *sn;
@@ -241,6 +318,7 @@ static void test_spheres(tmsf_context *ctx) {
     /* nodes on the surfaces up to the mesher's bisection tolerance */
     CHECK(mx < 0.05, "surface %d nodes off the sphere by %g mm", 1003 + s, mx);
     CHECK(inward == 0, "surface %d inward %lld", 1003 + s, (long long)inward);
+    CHECK(misoriented(mesh, 1003 + s) == 0, "surface %d misoriented", 1003 + s);
   }
   double e;
   tmsf_mesh_get_mean_edge(mesh, &e);
