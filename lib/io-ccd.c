@@ -289,3 +289,65 @@ int tmsf_ccd_read(tmsf_context *ctx, const char *path, tmsf_coil **coil) {
   free(data);
   return ierr;
 }
+
+/* A header key or value that the one-line "key=value;" header can hold. */
+static int header_safe(const char *s, int is_key) {
+  for (; *s; s++)
+    if (*s == ';' || *s == '\n' || *s == '\r' || (is_key && (*s == '=' || *s == '#'))) return 0;
+  return 1;
+}
+
+int tmsf_coil_write_ccd(const tmsf_coil *coil, const char *path) {
+  if (!coil || !path) return TMSF_ERR_ARGUMENT;
+  tmsf_context *ctx = coil->ctx;
+  if (coil->num_elements < 1)
+    return TMSF_ERROR(ctx, TMSF_ERR_STATE, "coil '%s' has no elements to write", coil->name ? coil->name : "");
+  for (int i = 0; i < coil->num_elements; i++) {
+    const tmsf_coil_element *e = &coil->elements[i];
+    if (e->kind != TMSF_COIL_DIPOLES || e->stimulator != 0)
+      return TMSF_ERROR(ctx, TMSF_ERR_STATE,
+                        "%s: coil '%s' element %d is %s; a .ccd file holds dipoles on one "
+                        "stimulator only",
+                        path, coil->name ? coil->name : "", i,
+                        e->kind != TMSF_COIL_DIPOLES ? "not made of dipoles" : "on another stimulator than 0");
+  }
+  const tmsf_coil_stimulator *st = coil->num_stimulators > 0 ? &coil->stimulators[0] : NULL;
+  FILE *f = fopen(path, "w");
+  if (!f) return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open for writing", path);
+  /* the name without characters that would end the description */
+  fputs("# ", f);
+  for (const char *p = coil->name && coil->name[0] ? coil->name : "coil"; *p; p++)
+    fputc(*p == ';' || *p == '\n' || *p == '\r' || *p == ' ' || *p == '\t' ? '_' : *p, f);
+  fputs(".ccd version 1.0 number of elements", f);
+  int have_didt = 0, have_stim = 0, have_brand = 0;
+  for (int i = 0; i < coil->num_keys; i++) {
+    const char *k = coil->keys[i], *v = coil->values[i];
+    if (!header_safe(k, 1) || !header_safe(v, 0) || !k[0]) continue;
+    if (strcmp(k, "dIdtmax") == 0) {
+      have_didt = 1;
+      if (st && isfinite(st->didt_max)) {
+        fprintf(f, "; dIdtmax=%.15g", st->didt_max * 1e-6);
+        continue;
+      }
+    }
+    have_stim |= strcmp(k, "stimulator") == 0;
+    have_brand |= strcmp(k, "brand") == 0;
+    fprintf(f, "; %s=%s", k, v);
+  }
+  if (!have_didt && st && isfinite(st->didt_max)) fprintf(f, "; dIdtmax=%.15g", st->didt_max * 1e-6);
+  if (!have_stim && st && st->name && st->name[0] && header_safe(st->name, 0)) fprintf(f, "; stimulator=%s", st->name);
+  if (!have_brand && st && st->brand && st->brand[0] && header_safe(st->brand, 0)) fprintf(f, "; brand=%s", st->brand);
+  fprintf(f, "\n%lld\n# centers and weighted directions of the elements (magnetic dipoles)\n",
+          (long long)coil->num_dipoles);
+  for (int i = 0; i < coil->num_elements; i++) {
+    const tmsf_coil_element *e = &coil->elements[i];
+    for (int64_t k = 0; k < e->n; k++) {
+      const double *p = e->pos + 3 * k, *m = e->vec + 3 * k;
+      fprintf(f, "%.17g %.17g %.17g %.17g %.17g %.17g\n", p[0], p[1], p[2], m[0], m[1], m[2]);
+    }
+  }
+  int bad = ferror(f);
+  bad |= fclose(f) != 0;
+  if (bad) return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: write failed (disk full?)", path);
+  return TMSF_SUCCESS;
+}

@@ -223,6 +223,9 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
 int tmsf_ccd_read(tmsf_context *ctx, const char *path, tmsf_coil **coil);
 int tmsf_nifti_coil_read(tmsf_context *ctx, const char *path, tmsf_coil **coil);
 int tmsf_tcd_read(tmsf_context *ctx, const char *path, tmsf_coil **coil);
+/* NIfTI A-field writer (io-nifti.c): descrip (<= 79 chars, may be NULL) goes
+ * to the header's descrip field. */
+int tmsf_nifti_coil_write(const tmsf_coil *coil, const char *path, const char *descrip);
 int tmsf_tcd_read_buffer(tmsf_context *ctx, const char *origin, const char *data, size_t size,
                          tmsf_coil **coil);
 

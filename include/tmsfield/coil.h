@@ -203,6 +203,60 @@ TMSF_EXPORT int tmsf_coil_primary_field_stimulators(const tmsf_coil *coil,
                                                     int64_t num_points, const double *points_m,
                                                     double *dadt_V_per_m, int64_t *num_outside);
 
+/**
+ * Write a dipole coil (every element of dipoles, all on stimulator 0) as a
+ * SimNIBS .ccd text file: the header line "# NAME.ccd version 1.0 number of
+ * elements; key=value; ..." keeps every header key whose text has no ';' or
+ * line break, with dIdtmax (A/us), stimulator and brand taken from
+ * stimulator 0 when it has them; positions and moments are written with 17
+ * significant digits (a read gives back the same numbers).
+ */
+TMSF_EXPORT int tmsf_coil_write_ccd(const tmsf_coil *coil, const char *path);
+
+/**
+ * Write a grid coil (every element a grid, all on the same grid) as an
+ * A-field NIfTI-1 image (path ending in .nii or .nii.gz; niftilib build):
+ * X x Y x Z x 3 for a coil with one stimulator, X x Y x Z x S x 3 (SimNIBS's
+ * 5-D layout, see lib/io-nifti.c) for S stimulators, float32 A in T m / A,
+ * sform and qform in mm.  Elements on the same stimulator are summed.
+ * Stimulator names and dI/dt limits are not stored.  Written to a temporary
+ * name and renamed.
+ */
+TMSF_EXPORT int tmsf_coil_write_nifti(const tmsf_coil *coil, const char *path);
+
+/**
+ * Sample any coil's vector potential per ampere on a regular grid: one grid
+ * element per stimulator (stimulator s alone at 1 A), grid points
+ * min + i * resolution up to max (limits_m = {xmin, xmax, ymin, ymax, zmin,
+ * zmax}, coil frame, metres; at least 2 points per axis), evaluated in double
+ * precision (samples at a source, where A is singular, are set to 0).  Name,
+ * stimulators and header keys are copied; the header key
+ * "grid_rel_error" holds *rel_error.
+ *
+ * rel_error (may be NULL) receives the relative L2 error of the grid's
+ * trilinear interpolation against the direct evaluation of the coil, all
+ * stimulators at 1 A, at 2,000 pseudo-random points inside the grid at least
+ * two grid spacings from every dipole and segment (NAN if none qualifies).
+ *
+ * The grid is cached on disk as NIfTI (niftilib builds) under a content hash
+ * of the coil's elements and the grid parameters: in the directory set by
+ * tmsf_coil_set_cache_dir, else $TMSF_CACHE_DIR, else
+ * $XDG_CACHE_HOME/tmsfield, else $HOME/.cache/tmsfield.  Cache failures are
+ * ignored (the grid is computed).
+ */
+TMSF_EXPORT int tmsf_coil_to_grid(const tmsf_coil *coil, const double limits_m[6],
+                                  const double resolution_m[3], tmsf_coil **grid_coil,
+                                  double *rel_error);
+
+/** Set the process-wide directory of the coil-grid cache (copied): NULL
+ * restores the default ($TMSF_CACHE_DIR, else XDG), "" disables caching
+ * (as does TMSF_CACHE_DIR set to "" or "off"). */
+TMSF_EXPORT int tmsf_coil_set_cache_dir(const char *dir);
+
+/** The cache directory in effect, copied to buf (size bytes); "" when caching
+ * is disabled.  TMSF_ERR_ARGUMENT when it does not fit. */
+TMSF_EXPORT int tmsf_coil_get_cache_dir(char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif
