@@ -46,7 +46,11 @@ static int read_raw(tmsf_context *ctx, const char *path, const nifti_image *im, 
   *out = NULL;
   znzFile fp = znzopen(im->iname, "rb", nifti_is_gzfile(im->iname));
   if (znz_isnull(fp)) return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open the image data in %s", path, im->iname);
-  unsigned char *buf = malloc(bytes ? bytes : 1);
+  /* the buffer grows with the data actually read (doubling from 1 MB), so
+   * that a header announcing more voxels than the file holds costs no more
+   * memory than the file */
+  size_t cap = bytes < ((size_t)1 << 20) ? (bytes ? bytes : 1) : ((size_t)1 << 20);
+  unsigned char *buf = malloc(cap);
   if (!buf) {
     znzclose(fp);
     return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory for %zu bytes of voxel data", path, bytes);
@@ -55,7 +59,19 @@ static int read_raw(tmsf_context *ctx, const char *path, const nifti_image *im, 
   /* znzseek returns fseek's 0 for plain files and gzseek's new offset for gzip */
   if (znzseek(fp, (znz_off_t)im->iname_offset, SEEK_SET) >= 0) {
     while (got < bytes) {
-      size_t n = znzread(buf + got, 1, bytes - got, fp);
+      if (got == cap) {
+        size_t nc = cap * 2 < bytes ? cap * 2 : bytes;
+        unsigned char *nb = realloc(buf, nc);
+        if (!nb) {
+          free(buf);
+          znzclose(fp);
+          return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory for %zu bytes of voxel data", path, bytes);
+        }
+        buf = nb;
+        cap = nc;
+      }
+      size_t want = cap - got > ((size_t)1 << 30) ? ((size_t)1 << 30) : cap - got;
+      size_t n = znzread(buf + got, 1, want, fp);
       if (n == 0) break;
       got += n;
     }

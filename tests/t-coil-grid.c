@@ -116,10 +116,10 @@ int main(void) {
   tmsf_coil *two;
   REQUIRE_OK(ctx, tmsf_coil_read(ctx, test_path("tests/data/coils/two_stimulator_example_coil.tcd"), &two));
   /* below the windings (z >= 0; the coil's windings lie at z -20..-4 mm) */
-  const double lim[6] = {-0.06, 0.06, -0.06, 0.06, 0.0, 0.06};
+  const double lim[6] = {-0.05, 0.05, -0.05, 0.05, 0.0, 0.05};
   double errs[2];
   tmsf_coil *g[2] = {NULL, NULL};
-  const double hs[2] = {0.004, 0.002};
+  const double hs[2] = {0.005, 0.0025};
   double secs[2];
   for (int r = 0; r < 2; r++) {
     const double res[3] = {hs[r], hs[r], hs[r]};
@@ -130,7 +130,7 @@ int main(void) {
   }
   /* trilinear interpolation errs like h^2: halving h divides it by ~4 */
   CHECK(errs[1] < errs[0] / 3.0 && errs[1] > errs[0] / 5.0, "error %.3g -> %.3g for h/2", errs[0], errs[1]);
-  CHECK(errs[1] < 5e-3, "2 mm grid error %.3g", errs[1]);
+  CHECK(errs[1] < 5e-3, "2.5 mm grid error %.3g", errs[1]);
   {
     tmsf_coil *c = g[1];
     int ne, ns;
@@ -139,7 +139,7 @@ int main(void) {
     CHECK(ne == 2 && ns == 2, "grid coil: %d elements, %d stimulators", ne, ns);
     int64_t dims[3];
     CHECK_OK(ctx, tmsf_coil_get_grid(c, 1, dims, NULL, NULL, NULL));
-    CHECK(dims[0] == 61 && dims[1] == 61 && dims[2] == 31, "grid %lld %lld %lld", (long long)dims[0],
+    CHECK(dims[0] == 41 && dims[1] == 41 && dims[2] == 21, "grid %lld %lld %lld", (long long)dims[0],
           (long long)dims[1], (long long)dims[2]);
     double d1;
     const char *n1, *v;
@@ -157,7 +157,7 @@ int main(void) {
     for (int k = 0; k < 5; k++)
       for (int j = 0; j < 9; j++)
         for (int i = 0; i < 9; i++, n++) {
-          double x[3] = {-0.045 + 0.0111 * i, -0.045 + 0.0111 * j, 0.0083 + 0.0111 * k};
+          double x[3] = {-0.045 + 0.0111 * i, -0.045 + 0.0111 * j, 0.0083 + 0.0095 * k};
           for (int q = 0; q < 3; q++) pts[3 * n + q] = P[4 * q] * x[0] + P[4 * q + 1] * x[1] + P[4 * q + 2] * x[2] + P[4 * q + 3];
         }
     const double s1[2] = {0.0, 1e8};
@@ -166,7 +166,7 @@ int main(void) {
     int64_t nout = -1;
     CHECK_OK(ctx, tmsf_coil_primary_field_stimulators(c, P, s1, N, pts, b, &nout));
     double e = rel(b, a, 3 * N);
-    printf("independent check of the 2 mm grid (stimulator 1, rotated pose, %d points): %.3e\n", N, e);
+    printf("independent check of the 2.5 mm grid (stimulator 1, rotated pose, %d points): %.3e\n", N, e);
     CHECK(nout == 0, "all check points inside the grid (%lld outside)", (long long)nout);
     CHECK(e < 3.0 * errs[1] + 1e-6, "independent error %.3g consistent with the stated %.3g", e, errs[1]);
   }
@@ -238,15 +238,15 @@ int main(void) {
     tmsf_coil_destroy(&r);
     tmsf_coil_destroy(&one);
   }
-  /* ---- the cache: the 2 mm grid again is read, identical ---- */
+  /* ---- the cache: the 2.5 mm grid again is read, identical ---- */
   {
     CHECK(count_files(cache) == 2, "two cache files after two grids (%d)", count_files(cache));
-    const double res[3] = {0.002, 0.002, 0.002};
+    const double res[3] = {0.0025, 0.0025, 0.0025};
     tmsf_coil *again;
     double err, t0 = now();
     REQUIRE_OK(ctx, tmsf_coil_to_grid(two, lim, res, &again, &err));
     double t = now() - t0;
-    printf("cached 2 mm grid read in %.3f s (computed in %.3f s)\n", t, secs[1]);
+    printf("cached 2.5 mm grid read in %.3f s (computed in %.3f s)\n", t, secs[1]);
     CHECK(fabs(err - errs[1]) <= 1e-6 * errs[1], "cached error %.6e vs %.6e", err, errs[1]);
     for (int el = 0; el < 2; el++) {
       const float *A, *B;
