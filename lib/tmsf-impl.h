@@ -207,6 +207,10 @@ int tmsf_coil_ensure_stimulator(tmsf_coil *coil, int index);
 int tmsf_coil_add_header(tmsf_coil *coil, const char *key, const char *value);
 /* Largest z of any dipole or segment end, m (coil frame); -INFINITY if none. */
 double tmsf_coil_max_source_z(const tmsf_coil *coil);
+/* Whether the tabulated primary field (primary-grid.c) can stand for this
+ * coil driven through tmsf_coil_primary_field (one dI/dt for every
+ * stimulator): it has elements and they are all dipoles or segments. */
+int tmsf_coil_tabulable(const tmsf_coil *coil);
 
 /* Tabulated primary field of a dipole coil (primary-grid.c). */
 typedef struct tmsf_primary_grid tmsf_primary_grid;
