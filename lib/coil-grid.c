@@ -215,10 +215,50 @@ static int copy_metadata(tmsf_coil *dst, const tmsf_coil *src) {
   return TMSF_SUCCESS;
 }
 
+/* The expansion grid a coil file states: .tcd "limits" [[x0,x1],[y0,y1],
+ * [z0,z1]] and "resolution" [rx,ry,rz]; .ccd x=x0,x1; y=...; z=...;
+ * resolution=r (all mm). */
+static int header_grid(const tmsf_coil *coil, double lim[6], double res[3]) {
+  const char *l = NULL, *r = NULL, *x = NULL, *y = NULL, *z = NULL;
+  for (int k = 0; k < coil->num_keys; k++) {
+    const char *key = coil->keys[k];
+    if (!strcmp(key, "limits")) l = coil->values[k];
+    else if (!strcmp(key, "resolution")) r = coil->values[k];
+    else if (!strcmp(key, "x")) x = coil->values[k];
+    else if (!strcmp(key, "y")) y = coil->values[k];
+    else if (!strcmp(key, "z")) z = coil->values[k];
+  }
+  int ok = 0;
+  if (l && r) {
+    ok = sscanf(l, " [ [ %lf , %lf ] , [ %lf , %lf ] , [ %lf , %lf ] ]", lim, lim + 1, lim + 2, lim + 3, lim + 4,
+                lim + 5) == 6 &&
+         sscanf(r, " [ %lf , %lf , %lf ]", res, res + 1, res + 2) == 3;
+  } else if (x && y && z && r) {
+    ok = sscanf(x, " %lf , %lf", lim, lim + 1) == 2 && sscanf(y, " %lf , %lf", lim + 2, lim + 3) == 2 &&
+         sscanf(z, " %lf , %lf", lim + 4, lim + 5) == 2 && sscanf(r, " %lf", res) == 1;
+    res[1] = res[2] = res[0];
+  }
+  if (!ok)
+    return TMSF_ERROR(coil->ctx, TMSF_ERR_ARGUMENT,
+                      "coil '%s': no grid given and its header states none (.tcd limits and "
+                      "resolution, or .ccd x, y, z and resolution); give limits and resolution",
+                      coil->name ? coil->name : "");
+  for (int k = 0; k < 6; k++) lim[k] *= 1e-3;
+  for (int k = 0; k < 3; k++) res[k] *= 1e-3;
+  return TMSF_SUCCESS;
+}
+
 int tmsf_coil_to_grid(const tmsf_coil *coil, const double limits_m[6], const double resolution_m[3],
                       tmsf_coil **grid_coil, double *rel_error) {
-  if (!coil || !limits_m || !resolution_m || !grid_coil) return TMSF_ERR_ARGUMENT;
+  if (!coil || !grid_coil) return TMSF_ERR_ARGUMENT;
   tmsf_context *ctx = coil->ctx;
+  double hl[6], hr[3];
+  if (!limits_m || !resolution_m) {
+    *grid_coil = NULL;
+    TMSF_CALL(header_grid(coil, hl, hr));
+    if (!limits_m) limits_m = hl;
+    if (!resolution_m) resolution_m = hr;
+  }
   *grid_coil = NULL;
   if (rel_error) *rel_error = NAN;
   if (coil->num_elements < 1)

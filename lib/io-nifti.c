@@ -90,12 +90,74 @@ static int read_raw(tmsf_context *ctx, const char *path, const nifti_image *im, 
   return TMSF_SUCCESS;
 }
 
+static int supported_datatype(int dt) {
+  switch (dt) {
+  case DT_FLOAT32: case DT_FLOAT64: case DT_INT8: case DT_UINT8: case DT_INT16:
+  case DT_UINT16: case DT_INT32: case DT_UINT32: return 1;
+  default: return 0;
+  }
+}
+
+static uint64_t get_le(const unsigned char *p, int n, int swap) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; i++) v |= (uint64_t)p[swap ? n - 1 - i : i] << (8 * i);
+  return v;
+}
+
+/* The checks niftilib makes, with a message, before it sees the header:
+ * niftilib prints its own complaints about dimensions and datatypes to
+ * stderr whatever its debug level, and the library must not print. */
+static int precheck_header(tmsf_context *ctx, const char *path) {
+  znzFile fp = znzopen(path, "rb", nifti_is_gzfile(path));
+  if (znz_isnull(fp)) return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open for reading", path);
+  unsigned char h[540];
+  size_t got = 0;
+  while (got < sizeof(h)) {
+    size_t n = znzread(h + got, 1, sizeof(h) - got, fp);
+    if (n == 0) break;
+    got += n;
+  }
+  znzclose(fp);
+  int version = 0, swap = 0;
+  for (swap = 0; swap < 2 && !version; swap++) {
+    uint64_t size = got >= 4 ? get_le(h, 4, swap) : 0;
+    if (size == 348 && got >= 348) version = 1;
+    if (size == 540 && got >= 540) version = 2;
+  }
+  swap--;
+  if (!version)
+    return TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
+                      "%s: not a readable NIfTI-1/NIfTI-2 header (size field or length wrong); "
+                      "expected an A-field image of X x Y x Z x 3 samples",
+                      path);
+  int64_t dim[8];
+  int datatype;
+  for (int i = 0; i < 8; i++)
+    dim[i] = version == 1 ? (int16_t)get_le(h + 40 + 2 * i, 2, swap) : (int64_t)get_le(h + 16 + 8 * i, 8, swap);
+  datatype = version == 1 ? (int16_t)get_le(h + 70, 2, swap) : (int16_t)get_le(h + 12, 2, swap);
+  if (dim[0] < 1 || dim[0] > 7)
+    return TMSF_ERROR(ctx, TMSF_ERR_FORMAT, "%s: header: dim[0] (number of dimensions) is %lld; expected 4 "
+                      "(X x Y x Z x 3) or 5 (X x Y x Z x S x 3)",
+                      path, (long long)dim[0]);
+  for (int i = 1; i <= dim[0]; i++)
+    if (dim[i] < 1)
+      return TMSF_ERROR(ctx, TMSF_ERR_FORMAT, "%s: header: dim[%d] is %lld; expected a positive size",
+                        path, i, (long long)dim[i]);
+  if (!supported_datatype(datatype))
+    return TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
+                      "%s: header: datatype code %d is not supported; expected a real scalar type "
+                      "(float32 or float64)",
+                      path, datatype);
+  return TMSF_SUCCESS;
+}
+
 int tmsf_nifti_coil_read(tmsf_context *ctx, const char *path, tmsf_coil **coil) {
   *coil = NULL;
   FILE *probe = fopen(path, "rb");
   if (!probe) return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open for reading", path);
   fclose(probe);
   nifti_set_debug_level(0); /* niftilib must not print */
+  TMSF_CALL(precheck_header(ctx, path));
   nifti_image *im = nifti_image_read(path, 0);
   if (!im)
     return TMSF_ERROR(ctx, TMSF_ERR_FORMAT,

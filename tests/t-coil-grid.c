@@ -268,6 +268,48 @@ int main(void) {
     CHECK_OK(ctx, tmsf_coil_set_cache_dir(cache));
   }
 #endif
+  /* the header's grid of the SimNIBS test coil (x, y, z = -100..100 mm,
+   * resolution 10 mm) against SimNIBS's own A-field file of that coil */
+#if TMSF_HAVE_NIFTI
+  {
+    tmsf_coil *c, *n, *gc;
+    double err;
+    REQUIRE_OK(ctx, tmsf_coil_read(ctx, test_path("tests/data/testcoil.ccd"), &c));
+    REQUIRE_OK(ctx, tmsf_coil_read(ctx, test_path("tests/data/testcoil.nii.gz"), &n));
+    REQUIRE_OK(ctx, tmsf_coil_to_grid(c, NULL, NULL, &gc, &err));
+    int64_t d1[3], d2[3];
+    double o1[3], o2[3], h1[3], h2[3];
+    const float *a, *b;
+    tmsf_coil_get_grid(gc, 0, d1, o1, h1, &a);
+    tmsf_coil_get_grid(n, 0, d2, o2, h2, &b);
+    int same = 1;
+    for (int q = 0; q < 3; q++) same &= d1[q] == d2[q] && fabs(o1[q] - o2[q]) < 1e-12 && fabs(h1[q] - h2[q]) < 1e-12;
+    CHECK(same, "header grid = SimNIBS's grid: %lld x %lld x %lld from %g m by %g m", (long long)d1[0],
+          (long long)d1[1], (long long)d1[2], o1[0], h1[0]);
+    if (same) {
+      double e2 = 0, s2 = 0;
+      size_t nv = (size_t)(d1[0] * d1[1] * d1[2]);
+      for (size_t i = 0; i < 3 * nv; i++) e2 += ((double)a[i] - b[i]) * ((double)a[i] - b[i]), s2 += (double)b[i] * b[i];
+      /* both are float roundings of the same dipole sums */
+      CHECK(sqrt(e2 / s2) < 1e-6, "test coil grid vs SimNIBS testcoil.nii.gz: %.3g", sqrt(e2 / s2));
+      printf("test coil on its header grid vs SimNIBS's testcoil.nii.gz: relative difference %.3g; "
+             "interpolation error of that 10 mm grid %.3g\n", sqrt(e2 / s2), err);
+    }
+    tmsf_coil_destroy(&c);
+    tmsf_coil_destroy(&n);
+    tmsf_coil_destroy(&gc);
+    tmsf_coil *h1c, *hg;
+    REQUIRE_OK(ctx, tmsf_coil_read(ctx, test_path("tests/data/coils/two_stimulator_example_coil.tcd"), &h1c));
+    const double res[3] = {0.02, 0.02, 0.02};
+    REQUIRE_OK(ctx, tmsf_coil_to_grid(h1c, NULL, res, &hg, NULL));
+    tmsf_coil_get_grid(hg, 0, d1, o1, NULL, NULL);
+    /* limits [[-300,300],[-200,200],[-100,300]] mm at 20 mm */
+    CHECK(d1[0] == 31 && d1[1] == 21 && d1[2] == 21 && fabs(o1[2] + 0.1) < 1e-12, ".tcd limits: %lld %lld %lld from z %g",
+          (long long)d1[0], (long long)d1[1], (long long)d1[2], o1[2]);
+    tmsf_coil_destroy(&hg);
+    tmsf_coil_destroy(&h1c);
+  }
+#endif
   /* superposition on the grid coil */
   {
     enum { N = 40 };

@@ -228,7 +228,9 @@ TMSF_EXPORT int tmsf_coil_write_nifti(const tmsf_coil *coil, const char *path);
  * Sample any coil's vector potential per ampere on a regular grid: one grid
  * element per stimulator (stimulator s alone at 1 A), grid points
  * min + i * resolution up to max (limits_m = {xmin, xmax, ymin, ymax, zmin,
- * zmax}, coil frame, metres; at least 2 points per axis), evaluated in double
+ * zmax}, coil frame, metres; at least 2 points per axis; NULL limits or
+ * resolution: those of the coil's header, .tcd limits/resolution or .ccd
+ * x/y/z/resolution in mm, else TMSF_ERR_ARGUMENT), evaluated in double
  * precision (samples at a source, where A is singular, are set to 0).  Name,
  * stimulators and header keys are copied; the header key
  * "grid_rel_error" holds *rel_error.
