@@ -793,6 +793,8 @@ int tmsf_tcd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
                          tmsf_coil **coil) {
   *coil = NULL;
   const char *end = NULL;
+  if (size >= 3 && (unsigned char)data[0] == 0xef && (unsigned char)data[1] == 0xbb && (unsigned char)data[2] == 0xbf)
+    data += 3, size -= 3; /* a UTF-8 byte-order mark */
   cJSON *root = cJSON_ParseWithLengthOpts(data, size, &end, 0);
   if (!root) {
     size_t off = end && end >= data && end <= data + size ? (size_t)(end - data) : 0;
