@@ -15,6 +15,9 @@
 
 #include <tmsfield/tmsfield.h>
 
+#include "cli-common.h" /* parse_vec, parse_double */
+#include "commands.h"
+
 #define EXIT_LIB 1
 #define EXIT_USAGE 2
 
@@ -27,6 +30,9 @@ static void usage_main(FILE *f) {
           "\n"
           "commands:\n"
           "  simulate   E-field of one coil pose on a head mesh\n"
+          "  coils      list the coils found by name (shipped, TMSF_COIL_PATH, --dir)\n"
+          "  protocol   pulse times, %%MSO, dI/dt and field of a stimulation protocol\n"
+          "  dose       %%MSO for a target field in a region, or a motor threshold moved to another pose\n"
           "  version    library version and build features\n"
           "\n"
           "Run '%s <command> --help' for the options of a command.\n",
@@ -61,12 +67,13 @@ static void usage_simulate(FILE *f) {
           "  --tolerance RTOL   stop at relative residual RTOL instead (SimNIBS: 1e-10)\n"
           "  --threads N        threads (default: all cores)\n"
           "  --quiet            print nothing but errors\n"
+          "  (--coil also takes a coil name listed by '%s coils', e.g. MagVenture_MC-B70)\n"
           "\n"
           "example:\n"
           "  %s simulate --mesh data/spheres/sphere3.msh \\\n"
           "      --coil data/coils/Magstim_70mm_Fig8.ccd --centre 0,0,95 --ydir 0,1,0 \\\n"
           "      --distance 4 --didt 1e6 --out sphere3_E.msh\n",
-          prog, prog);
+          prog, prog, prog);
 }
 
 static int fail_usage(const char *fmt, ...) {
@@ -86,51 +93,26 @@ static int fail_lib(tmsf_context *ctx, int status) {
   return EXIT_LIB;
 }
 
-/* Parse a list of n numbers separated by commas (or given as one string). */
-static int parse_vec(const char *s, double *v, int n) {
-  const char *p = s;
-  for (int i = 0; i < n; i++) {
-    char *end;
-    errno = 0;
-    v[i] = strtod(p, &end);
-    if (end == p || errno || !isfinite(v[i])) return 0;
-    p = end;
-    while (*p == ' ') p++;
-    if (i < n - 1) {
-      if (*p != ',') return 0;
-      p++;
-    }
-  }
-  while (*p == ' ') p++;
-  return *p == '\0';
-}
-
-static int parse_double(const char *s, double *v) {
-  char *end;
-  errno = 0;
-  *v = strtod(s, &end);
-  return end != s && *end == '\0' && !errno && isfinite(*v);
-}
-
 typedef struct sim_opts {
-  const char *mesh, *coil, *out, *solver;
+  const char *mesh, *coil, *out;
   int have_pose, have_centre, have_ydir, have_didt, have_mso, quiet;
-  double pose_mm[16], centre_mm[3], ydir[3], distance_mm, didt, mso, tolerance, field_tolerance;
-  int threads;
-  int num_sigma;
-  int sigma_tag[64];
-  double sigma_val[64];
+  double didt, mso;
+  cli_pose pose;
+  cli_sim sim;
 } sim_opts;
 
 static int parse_simulate(int argc, char **argv, sim_opts *o) {
   memset(o, 0, sizeof(*o));
-  o->distance_mm = 4.0;
-  o->tolerance = 0.0;
-  o->field_tolerance = 0.0;
-  o->threads = 0;
+  cli_pose_init(&o->pose);
+  cli_sim_init(&o->sim);
+  char err[256];
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    int r = cli_pose_option(argc, argv, &i, "", &o->pose, err, sizeof(err));
+    if (r == 0) r = cli_sim_option(argc, argv, &i, &o->sim, err, sizeof(err));
+    if (r < 0) return fail_usage("%s", err);
+    if (r > 0) continue;
 #define NEED_VALUE()                                                                               \
   do {                                                                                             \
     if (!val) return fail_usage("option %s needs a value", a);                                     \
@@ -148,34 +130,6 @@ static int parse_simulate(int argc, char **argv, sim_opts *o) {
     } else if (!strcmp(a, "--out")) {
       NEED_VALUE();
       o->out = val;
-    } else if (!strcmp(a, "--solver")) {
-      NEED_VALUE();
-      o->solver = val;
-    } else if (!strcmp(a, "--pose")) {
-      NEED_VALUE();
-      if (strchr(val, ',')) {
-        if (!parse_vec(val, o->pose_mm, 16))
-          return fail_usage("--pose expects 16 comma-separated numbers, got '%s'", val);
-      } else {
-        for (int k = 0; k < 16; k++) {
-          if (i + k >= argc || !parse_double(argv[i + k], &o->pose_mm[k]))
-            return fail_usage("--pose expects 16 numbers; number %d is %s", k + 1,
-                              i + k < argc ? argv[i + k] : "missing");
-        }
-        i += 15;
-      }
-      o->have_pose = 1;
-    } else if (!strcmp(a, "--centre") || !strcmp(a, "--center")) {
-      NEED_VALUE();
-      if (!parse_vec(val, o->centre_mm, 3)) return fail_usage("%s expects X,Y,Z in mm, got '%s'", a, val);
-      o->have_centre = 1;
-    } else if (!strcmp(a, "--ydir")) {
-      NEED_VALUE();
-      if (!parse_vec(val, o->ydir, 3)) return fail_usage("--ydir expects X,Y,Z, got '%s'", val);
-      o->have_ydir = 1;
-    } else if (!strcmp(a, "--distance")) {
-      NEED_VALUE();
-      if (!parse_double(val, &o->distance_mm)) return fail_usage("--distance expects mm, got '%s'", val);
     } else if (!strcmp(a, "--didt")) {
       NEED_VALUE();
       if (!parse_double(val, &o->didt)) return fail_usage("--didt expects A/s, got '%s'", val);
@@ -184,31 +138,6 @@ static int parse_simulate(int argc, char **argv, sim_opts *o) {
       NEED_VALUE();
       if (!parse_double(val, &o->mso)) return fail_usage("--mso expects a percentage, got '%s'", val);
       o->have_mso = 1;
-    } else if (!strcmp(a, "--tolerance")) {
-      NEED_VALUE();
-      if (!parse_double(val, &o->tolerance)) return fail_usage("--tolerance expects a number, got '%s'", val);
-    } else if (!strcmp(a, "--field-tolerance")) {
-      NEED_VALUE();
-      if (!parse_double(val, &o->field_tolerance))
-        return fail_usage("--field-tolerance expects a number, got '%s'", val);
-    } else if (!strcmp(a, "--threads")) {
-      NEED_VALUE();
-      double t;
-      if (!parse_double(val, &t) || t < 0 || t != floor(t) || t > 4096)
-        return fail_usage("--threads expects a whole number >= 0, got '%s'", val);
-      o->threads = (int)t;
-    } else if (!strcmp(a, "--sigma")) {
-      NEED_VALUE();
-      const char *eq = strchr(val, '=');
-      char *end;
-      long tag = eq ? strtol(val, &end, 10) : 0;
-      double s;
-      if (!eq || end != eq || !parse_double(eq + 1, &s))
-        return fail_usage("--sigma expects TAG=S_PER_M (e.g. 3=1.654), got '%s'", val);
-      if (o->num_sigma == 64) return fail_usage("at most 64 --sigma options");
-      o->sigma_tag[o->num_sigma] = (int)tag;
-      o->sigma_val[o->num_sigma] = s;
-      o->num_sigma++;
     } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
       o->quiet = 1;
     } else {
@@ -219,13 +148,9 @@ static int parse_simulate(int argc, char **argv, sim_opts *o) {
   if (!o->mesh) return fail_usage("--mesh FILE is required");
   if (!o->coil) return fail_usage("--coil FILE is required");
   if (!o->out) return fail_usage("--out FILE.msh is required");
-  if (o->have_pose == o->have_centre)
-    return fail_usage("give the coil pose either as --pose (16 numbers) or as --centre with --ydir");
-  if (o->have_centre && !o->have_ydir) return fail_usage("--centre needs --ydir");
-  if (o->have_pose && o->have_ydir) return fail_usage("--ydir goes with --centre, not with --pose");
+  if (cli_pose_complete(&o->pose, "", err, sizeof(err))) return fail_usage("%s", err);
   if (o->have_didt == o->have_mso) return fail_usage("give exactly one of --didt A_PER_S or --mso PERCENT");
-  if (o->tolerance > 0.0 && o->field_tolerance > 0.0)
-    return fail_usage("give at most one of --tolerance and --field-tolerance");
+  if (cli_sim_complete(&o->sim, err, sizeof(err))) return fail_usage("%s", err);
   if (o->have_mso && !(o->mso > 0.0 && o->mso <= 100.0))
     return fail_usage("--mso must be in (0, 100] %%, got %g", o->mso);
   return 0;
@@ -249,16 +174,15 @@ static int cmd_simulate(int argc, char **argv) {
   int ierr;
   double t_read, t_coil;
   if ((ierr = tmsf_context_create(&ctx))) return fail_lib(NULL, ierr);
-  if ((ierr = tmsf_context_set_threads(ctx, o.threads))) goto lib_error;
+  if ((ierr = tmsf_context_set_threads(ctx, o.sim.threads))) goto lib_error;
   struct timespec ts0, ts1;
   clock_gettime(CLOCK_MONOTONIC, &ts0);
   if ((ierr = tmsf_mesh_read(ctx, o.mesh, &mesh))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts1);
   t_read = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
-  for (int i = 0; i < o.num_sigma; i++)
-    if ((ierr = tmsf_mesh_set_conductivity(mesh, o.sigma_tag[i], o.sigma_val[i]))) goto lib_error;
+  if ((ierr = cli_sim_apply_mesh(&o.sim, mesh))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts0);
-  if ((ierr = tmsf_coil_read(ctx, o.coil, &coil))) goto lib_error;
+  if ((ierr = tmsf_coil_open(ctx, o.coil, &coil))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts1);
   t_coil = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
   double didt = o.didt;
@@ -275,18 +199,9 @@ static int cmd_simulate(int argc, char **argv) {
     didt = o.mso / 100.0 * dmax;
   }
   double P[16];
-  if (o.have_pose) {
-    tmsf_pose_from_mm(o.pose_mm, P);
-  } else {
-    double c[3] = {o.centre_mm[0] * 1e-3, o.centre_mm[1] * 1e-3, o.centre_mm[2] * 1e-3};
-    if ((ierr = tmsf_pose_from_centre(mesh, c, o.ydir, o.distance_mm * 1e-3, P))) goto lib_error;
-  }
-  if ((ierr = tmsf_pose_check(ctx, P))) goto lib_error;
+  if ((ierr = cli_pose_resolve(ctx, mesh, &o.pose, P))) goto lib_error;
   if ((ierr = tmsf_simulation_create(ctx, mesh, &sim))) goto lib_error;
-  if (o.solver && (ierr = tmsf_simulation_set_solver(sim, o.solver))) goto lib_error;
-  if (o.tolerance > 0.0 && (ierr = tmsf_simulation_set_tolerance(sim, o.tolerance))) goto lib_error;
-  if (o.field_tolerance > 0.0 && (ierr = tmsf_simulation_set_field_tolerance(sim, o.field_tolerance)))
-    goto lib_error;
+  if ((ierr = cli_sim_apply(&o.sim, sim))) goto lib_error;
   if ((ierr = tmsf_simulation_setup(sim))) goto lib_error;
   if ((ierr = tmsf_simulation_solve(sim, coil, P, didt, &field))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts0);
@@ -321,11 +236,11 @@ static int cmd_simulate(int argc, char **argv) {
     tmsf_simulation_get_solver(sim, &sname);
     if (etol > 0.0)
       printf("solver    %s, stopped when E is within %g of the converged solution (relative L2)\n",
-             sname, o.field_tolerance > 0.0 ? o.field_tolerance : 1e-4);
+             sname, o.sim.field_tolerance > 0.0 ? o.sim.field_tolerance : 1e-4);
     else if (!strcmp(sname, "cholmod"))
       printf("solver    %s (direct)\n", sname);
     else
-      printf("solver    %s, stopped at relative residual %g\n", sname, o.tolerance > 0.0 ? o.tolerance : 1e-10);
+      printf("solver    %s, stopped at relative residual %g\n", sname, o.sim.tolerance > 0.0 ? o.sim.tolerance : 1e-10);
     printf("time      read %.3f s, coil %.3f s, assembly %.3f s, solver setup %.3f s,\n"
            "          primary field %.3f s, rhs %.3f s, solve %.3f s (%g iteration(s)), "
            "fields %.3f s, write %.3f s\n",
@@ -385,6 +300,8 @@ int main(int argc, char **argv) {
     printf("\n");
     return 0;
   }
+  if (!strcmp(cmd, "coils")) return tmsf_cmd_coils(argc - 2, argv + 2);
+  if (!strcmp(cmd, "dose")) return tmsf_cmd_dose(argc - 2, argv + 2);
   if (!strcmp(cmd, "simulate")) {
     /* MPI only when started by mpirun or asked for the distributed solver */
     int want_mpi = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
@@ -396,6 +313,7 @@ int main(int argc, char **argv) {
     }
     return cmd_simulate(argc - 2, argv + 2);
   }
+  if (!strcmp(cmd, "protocol")) return tmsf_cmd_protocol(argc - 2, argv + 2);
   fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
   usage_main(stderr);
   return EXIT_USAGE;

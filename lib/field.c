@@ -5,7 +5,6 @@
  */
 #include <string.h>
 
-#include <gsl/gsl_sort_double.h>
 
 #include "tmsf-impl.h"
 
@@ -247,6 +246,51 @@ int tmsf_field_sample(tmsf_field *field, tmsf_sample_mode mode, int64_t num_poin
 /* Percentiles                                                               */
 /* ------------------------------------------------------------------------- */
 
+/* Sort n (value, weight) pairs by value, values finite and >= 0: their IEEE
+ * bit patterns then order as unsigned integers, so an LSD radix sort (4 passes
+ * of 16 bits, stable) does it in O(n); gsl_sort2's heap sort took ~0.1 s per
+ * million elements. */
+typedef struct vw_pair {
+  uint64_t key;
+  double w;
+} vw_pair;
+
+static int sort_pairs(double *val, double *w, int64_t n) {
+  vw_pair *a = tmsf_malloc_array((size_t)n, sizeof(vw_pair));
+  vw_pair *b = tmsf_malloc_array((size_t)n, sizeof(vw_pair));
+  int64_t *count = tmsf_calloc_array(65536, sizeof(int64_t));
+  if (!a || !b || !count) {
+    free(a), free(b), free(count);
+    return -1;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    double v = val[i] + 0.0; /* -0.0 -> +0.0 */
+    memcpy(&a[i].key, &v, sizeof(v));
+    a[i].w = w[i];
+  }
+  for (int pass = 0; pass < 4; pass++) {
+    const int shift = 16 * pass;
+    memset(count, 0, 65536 * sizeof(int64_t));
+    for (int64_t i = 0; i < n; i++) count[(a[i].key >> shift) & 0xffff]++;
+    int64_t sum = 0;
+    for (int d = 0; d < 65536; d++) {
+      int64_t c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (int64_t i = 0; i < n; i++) b[count[(a[i].key >> shift) & 0xffff]++] = a[i];
+    vw_pair *t = a;
+    a = b;
+    b = t;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    memcpy(&val[i], &a[i].key, sizeof(double));
+    w[i] = a[i].w;
+  }
+  free(a), free(b), free(count);
+  return 0;
+}
+
 int tmsf_field_magnE_percentiles(const tmsf_field *field, int32_t tag, int num_pct,
                                  const double *pct, double *out) {
   if (!field || num_pct < 0 || (num_pct && (!pct || !out))) return TMSF_ERR_ARGUMENT;
@@ -273,7 +317,10 @@ int tmsf_field_magnE_percentiles(const tmsf_field *field, int32_t tag, int num_p
     total += w[k];
     k++;
   }
-  gsl_sort2(val, 1, w, 1, (size_t)n);
+  if (sort_pairs(val, w, n)) {
+    free(val), free(w);
+    return TMSF_ERROR(field->ctx, TMSF_ERR_MEMORY, "out of memory");
+  }
   for (int j = 0; j < num_pct; j++) {
     /* relative slack so that exact fractions (equal volumes) are not lost to rounding */
     double target = pct[j] / 100.0 * total * (1.0 - 1e-12), cum = 0.0;

@@ -959,13 +959,31 @@ int tmsf_msh_read(tmsf_context *ctx, const char *path, tmsf_mesh **mesh) {
 /* Writer: Gmsh 2.2 binary                                                   */
 /* ------------------------------------------------------------------------- */
 
+/* Records are gathered in a buffer of WRITER_BUFFER bytes and handed to stdio
+ * in large blocks: one fwrite per 4-byte id cost ~40 % of the write time. */
+#define WRITER_BUFFER (1u << 20)
 typedef struct writer {
   FILE *f;
   int failed;
+  size_t used;
+  unsigned char buf[WRITER_BUFFER];
 } writer;
 
+static void w_flush(writer *w) {
+  if (!w->failed && w->used && fwrite(w->buf, 1, w->used, w->f) != w->used) w->failed = 1;
+  w->used = 0;
+}
+
 static void w_bytes(writer *w, const void *p, size_t n) {
-  if (!w->failed && fwrite(p, 1, n, w->f) != n) w->failed = 1;
+  if (w->used + n > WRITER_BUFFER) {
+    w_flush(w);
+    if (n > WRITER_BUFFER) {
+      if (!w->failed && fwrite(p, 1, n, w->f) != n) w->failed = 1;
+      return;
+    }
+  }
+  memcpy(w->buf + w->used, p, n);
+  w->used += n;
 }
 
 static void w_str(writer *w, const char *s) { w_bytes(w, s, strlen(s)); }
@@ -1005,53 +1023,61 @@ int tmsf_msh_write(const tmsf_mesh *mesh, const tmsf_field *field, const char *p
     free(tmp);
     return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot create a file there: %s", path, strerror(e));
   }
-  writer w = {fdopen(fd, "wb"), 0};
-  if (!w.f) {
+  writer *wp = malloc(sizeof(writer));
+  FILE *f = wp ? fdopen(fd, "wb") : NULL;
+  if (!f) {
+    int err = wp ? TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open for writing", path)
+                 : TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "out of memory");
     close(fd);
     unlink(tmp);
     free(tmp);
-    return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open for writing", path);
+    free(wp);
+    return err;
   }
+  wp->f = f;
+  wp->failed = 0;
+  wp->used = 0;
+  writer *const w = wp;
   int32_t *tri_tet = NULL;
   int ierr = TMSF_SUCCESS;
   const int32_t one = 1;
   char buf[128];
   int64_t nn = mesh->num_nodes, ne = mesh->num_tets, nt = mesh->num_tris;
-  w_str(&w, "$MeshFormat\n2.2 1 8\n");
-  w_bytes(&w, &one, 4);
-  w_str(&w, "\n$EndMeshFormat\n$Nodes\n");
+  w_str(w, "$MeshFormat\n2.2 1 8\n");
+  w_bytes(w, &one, 4);
+  w_str(w, "\n$EndMeshFormat\n$Nodes\n");
   snprintf(buf, sizeof(buf), "%lld\n", (long long)nn);
-  w_str(&w, buf);
+  w_str(w, buf);
   for (int64_t i = 0; i < nn; i++) {
     int32_t id = (int32_t)(i + 1);
     double x[3] = {m_to_mm(mesh->nodes[3 * i]), m_to_mm(mesh->nodes[3 * i + 1]),
                    m_to_mm(mesh->nodes[3 * i + 2])};
-    w_bytes(&w, &id, 4);
-    w_bytes(&w, x, sizeof(x));
+    w_bytes(w, &id, 4);
+    w_bytes(w, x, sizeof(x));
   }
-  w_str(&w, "\n$EndNodes\n$Elements\n");
+  w_str(w, "\n$EndNodes\n$Elements\n");
   snprintf(buf, sizeof(buf), "%lld\n", (long long)(nt + ne));
-  w_str(&w, buf);
+  w_str(w, buf);
   if (nt) {
     int32_t hdr[3] = {2, (int32_t)nt, 2};
-    w_bytes(&w, hdr, sizeof(hdr));
+    w_bytes(w, hdr, sizeof(hdr));
     for (int64_t i = 0; i < nt; i++) {
       int32_t rec[6] = {(int32_t)(i + 1), mesh->tri_tags[i], mesh->tri_tags[i], mesh->tris[3 * i] + 1,
                         mesh->tris[3 * i + 1] + 1, mesh->tris[3 * i + 2] + 1};
-      w_bytes(&w, rec, sizeof(rec));
+      w_bytes(w, rec, sizeof(rec));
     }
   }
   {
     int32_t hdr[3] = {4, (int32_t)ne, 2};
-    w_bytes(&w, hdr, sizeof(hdr));
+    w_bytes(w, hdr, sizeof(hdr));
     for (int64_t i = 0; i < ne; i++) {
       const int32_t *t = mesh->tets + 4 * i;
       int32_t rec[7] = {(int32_t)(nt + i + 1), mesh->tet_tags[i], mesh->tet_tags[i],
                         t[0] + 1, t[1] + 1, t[2] + 1, t[3] + 1};
-      w_bytes(&w, rec, sizeof(rec));
+      w_bytes(w, rec, sizeof(rec));
     }
   }
-  w_str(&w, "\n$EndElements\n");
+  w_str(w, "\n$EndElements\n");
   if (field) {
     if (nt) {
       tri_tet = tmsf_malloc_array((size_t)nt, sizeof(int32_t));
@@ -1065,7 +1091,7 @@ int tmsf_msh_write(const tmsf_mesh *mesh, const tmsf_field *field, const char *p
     for (int q = 0; q < 4; q++) {
       static const char *names[4] = {"E", "magnE", "J", "magnJ"};
       int ncomp = (q == 0 || q == 2) ? 3 : 1;
-      w_data_header(&w, names[q], ncomp, nt + ne);
+      w_data_header(w, names[q], ncomp, nt + ne);
       for (int64_t i = 0; i < nt + ne; i++) {
         int64_t e = i < nt ? tri_tet[i] : i - nt;
         double v[3] = {0.0, 0.0, 0.0};
@@ -1075,22 +1101,24 @@ int tmsf_msh_write(const tmsf_mesh *mesh, const tmsf_field *field, const char *p
         }
         if (ncomp == 1) v[0] = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
         int32_t id = (int32_t)(i + 1);
-        w_bytes(&w, &id, 4);
-        w_bytes(&w, v, (size_t)ncomp * sizeof(double));
+        w_bytes(w, &id, 4);
+        w_bytes(w, v, (size_t)ncomp * sizeof(double));
       }
-      w_str(&w, "\n$EndElementData\n");
+      w_str(w, "\n$EndElementData\n");
     }
   }
 out:
   free(tri_tet);
-  if (fflush(w.f) != 0) w.failed = 1;
-  if (fsync(fileno(w.f)) != 0 && errno != EINVAL) w.failed = 1;
-  if (fclose(w.f) != 0) w.failed = 1;
-  if (!ierr && w.failed) ierr = TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: write failed (disk full?)", path);
+  w_flush(w);
+  if (fflush(w->f) != 0) w->failed = 1;
+  if (fsync(fileno(w->f)) != 0 && errno != EINVAL) w->failed = 1;
+  if (fclose(w->f) != 0) w->failed = 1;
+  if (!ierr && w->failed) ierr = TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: write failed (disk full?)", path);
   if (!ierr && rename(tmp, path) != 0)
     ierr = TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot rename the finished file into place: %s", path,
                       strerror(errno));
   if (ierr) unlink(tmp);
   free(tmp);
+  free(wp);
   return ierr;
 }

@@ -76,6 +76,8 @@ struct tmsf_simulation {
   /* primary field */
   tmsf_primary_method primary_method;
   tmsf_primary_grid *pgrid; /* tabulated coil, built on first use (per coil) */
+  uint64_t primary_seen;    /* AUTO: uid of the coil of the last direct evaluation */
+  int primary_batch;        /* AUTO: poses of the current solve_many call */
   double head_radius;       /* nodes' largest distance from the bounding-box centre, m */
   double t_pgrid;
   double pgrid_error; /* last pose: the table's measured error */
@@ -633,10 +635,16 @@ int tmsf_simulation_set_primary_method(tmsf_simulation *sim, tmsf_primary_method
 /* dA/dt at the internal nodes. */
 static int pose_primary(tmsf_simulation *s, const tmsf_coil *coil, const double P[16], double didt,
                         double *dadt) {
+  /* AUTO tabulates a coil from its second pose on (or when a batch brings
+   * several): building the table costs several direct evaluations, so a
+   * single pose never pays for it. */
   int grid = coil->kind == TMSF_COIL_DIPOLES &&
              (s->primary_method == TMSF_PRIMARY_GRID ||
               (s->primary_method == TMSF_PRIMARY_AUTO && coil->precision == TMSF_PRECISION_SINGLE &&
-               s->n >= PRIMARY_GRID_MIN_NODES));
+               s->n >= PRIMARY_GRID_MIN_NODES &&
+               ((s->pgrid && tmsf_primary_grid_coil(s->pgrid) == coil->uid) ||
+                s->primary_seen == coil->uid || s->primary_batch > 1)));
+  if (!grid) s->primary_seen = coil->uid;
   int ierr;
   s->t_pgrid = 0.0;
   s->outside = 0;
@@ -845,13 +853,38 @@ static void recycle_add(tmsf_simulation *s, const double *x, const double *b) {
 int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
                           const double head_from_coil_m[16], double didt_A_per_s,
                           tmsf_field **field) {
-  if (!s || !field) return TMSF_ERR_ARGUMENT;
+  const tmsf_primary_source src = {coil, head_from_coil_m, didt_A_per_s, -1};
+  return tmsf_simulation_solve_sources(s, 1, &src, didt_A_per_s, field);
+}
+
+/* One solve for the sum of the sources' primary fields (tmsf-impl.h); one
+ * source is tmsf_simulation_solve, several a coil set (coilset.c). */
+int tmsf_simulation_solve_sources(tmsf_simulation *s, int num_sources, const tmsf_primary_source *src,
+                                  double didt_A_per_s, tmsf_field **field) {
+  if (!s || !field || num_sources < 1 || !src) return TMSF_ERR_ARGUMENT;
   *field = NULL;
-  TMSF_CALL(check_pose_args(s, coil, head_from_coil_m, didt_A_per_s));
+  for (int k = 0; k < num_sources; k++)
+    TMSF_CALL(check_pose_args(s, src[k].coil, src[k].head_from_coil_m, src[k].didt_A_per_s));
   const int64_t nn = s->n;
   double t0 = tmsf_wtime();
   s->dadt_valid = 0;
-  TMSF_CALL(pose_primary(s, coil, head_from_coil_m, didt_A_per_s, s->dadt));
+  TMSF_CALL(pose_primary(s, src[0].coil, src[0].head_from_coil_m, src[0].didt_A_per_s, s->dadt));
+  if (num_sources > 1) { /* the primary fields superpose: sum them at the nodes */
+    double *tmp = tmsf_malloc_array((size_t)nn * 3, sizeof(double));
+    if (!tmp) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "out of memory for %d coils", num_sources);
+    int64_t outside = s->outside;
+    for (int k = 1; k < num_sources; k++) {
+      int ierr = pose_primary(s, src[k].coil, src[k].head_from_coil_m, src[k].didt_A_per_s, tmp);
+      if (ierr) {
+        free(tmp);
+        return ierr;
+      }
+      outside += s->outside;
+      for (int64_t i = 0; i < 3 * nn; i++) s->dadt[i] += tmp[i];
+    }
+    s->outside = outside;
+    free(tmp);
+  }
   double t1 = tmsf_wtime();
   double energy;
   pose_rhs(s, s->dadt, s->b, &energy);
@@ -898,6 +931,7 @@ int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int nu
   }
   int ierr = TMSF_SUCCESS;
   double tp = 0.0, tr = 0.0;
+  s->primary_batch = num_poses;
   for (int k = 0; k < num_poses && !ierr; k++) {
     double a = tmsf_wtime();
     ierr = pose_primary(s, coil, head_from_coil_m + 16 * k, didt_A_per_s[k], dadt + 3 * nn * k);
@@ -906,6 +940,7 @@ int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int nu
     tp += b - a;
     tr += tmsf_wtime() - b;
   }
+  s->primary_batch = 0;
   for (int k = 0; k < num_poses && !ierr; k++) initial_guess(s, B + nn * k, X + nn * k);
   double t2 = tmsf_wtime();
   if (!ierr) {
@@ -927,6 +962,9 @@ int tmsf_simulation_solve_many(tmsf_simulation *s, const tmsf_coil *coil, int nu
   free(dadt), free(B), free(X), free(energy);
   return ierr;
 }
+
+tmsf_context *tmsf_simulation_context(const tmsf_simulation *s) { return s ? s->ctx : NULL; }
+const tmsf_mesh *tmsf_simulation_mesh(const tmsf_simulation *s) { return s ? s->mesh : NULL; }
 
 int tmsf_simulation_get_matrix(const tmsf_simulation *s, int64_t *n, const int64_t **row_ptr,
                                const int32_t **cols, const double **vals) {

@@ -260,6 +260,27 @@ struct tmsf_field {
 int tmsf_field_alloc(tmsf_context *ctx, const tmsf_mesh *mesh, tmsf_field **field);
 
 /* ------------------------------------------------------------------------- */
+/* Simulation                                                                */
+/* ------------------------------------------------------------------------- */
+
+/* One source of primary field: a coil at a pose driven at a dI/dt. */
+typedef struct tmsf_primary_source {
+  const tmsf_coil *coil;
+  const double *head_from_coil_m; /* 16 values */
+  double didt_A_per_s;
+  int stimulator; /* reserved for multi-stimulator coils: -1 = the coil as a whole */
+} tmsf_primary_source;
+
+/* The solve path of tmsf_simulation_solve for the sum of the primary fields
+ * of num_sources sources (superposition), solved once (simulation.c).  The
+ * field is labelled with didt_A_per_s (NAN for a set of several). */
+int tmsf_simulation_solve_sources(tmsf_simulation *s, int num_sources, const tmsf_primary_source *src,
+                                  double didt_A_per_s, tmsf_field **field);
+/* The simulation's context and mesh (simulation.c). */
+tmsf_context *tmsf_simulation_context(const tmsf_simulation *s);
+const tmsf_mesh *tmsf_simulation_mesh(const tmsf_simulation *s);
+
+/* ------------------------------------------------------------------------- */
 /* Pose                                                                      */
 /* ------------------------------------------------------------------------- */
 

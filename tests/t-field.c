@@ -7,6 +7,11 @@
  * library's internal allocator.
  */
 #include "test-common.h"
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
 #include "test-mesh.h"
 #include "analytic.h"
 #include "tmsf-impl.h"
@@ -96,6 +101,25 @@ static void test_linear(tmsf_context *ctx) {
   /* smallest value whose cumulative volume fraction reaches p */
   CHECK(v[0] == 1.0 && v[1] == (double)(ne / 2) && v[2] == ceil(0.9 * (double)ne) && v[3] == (double)ne,
         "percentiles %g %g %g %g (n=%lld)", v[0], v[1], v[2], v[3], (long long)ne);
+  /* scrambled values over 12 decades (all bytes of the sort keys differ),
+   * against qsort: the k-th smallest with k = ceil(p n) (equal volumes) */
+  {
+    double *ref = malloc(sizeof(double) * (size_t)ne);
+    for (int64_t e = 0; e < ne; e++) {
+      double mag = (double)((e * 7919) % ne + 1) * pow(10.0, (double)((e * 31) % 13) - 6.0);
+      f->E[3 * e] = 0.6 * mag, f->E[3 * e + 1] = 0.0, f->E[3 * e + 2] = -0.8 * mag;
+      ref[e] = sqrt(f->E[3 * e] * f->E[3 * e] + f->E[3 * e + 2] * f->E[3 * e + 2]);
+    }
+    qsort(ref, (size_t)ne, sizeof(double), cmp_double);
+    double pq[5] = {0.0, 12.5, 50.0, 99.0, 100.0}, vq[5];
+    CHECK_OK(ctx, tmsf_field_magnE_percentiles(f, 0, 5, pq, vq));
+    for (int j = 0; j < 5; j++) {
+      int64_t k = (int64_t)ceil(pq[j] / 100.0 * (double)ne);
+      double want = ref[k > 0 ? k - 1 : 0];
+      CHECK(vq[j] == want, "scrambled percentile %g: %.17g vs %.17g", pq[j], vq[j], want);
+    }
+    free(ref);
+  }
   double bad = 101.0;
   CHECK(tmsf_field_magnE_percentiles(f, 0, 1, &bad, v) == TMSF_ERR_ARGUMENT, "percentile > 100");
   CHECK(tmsf_field_magnE_percentiles(f, 9, 1, pct, v) == TMSF_ERR_NOT_FOUND, "no such tag");

@@ -59,7 +59,8 @@ extern "C" {
   X(TMSF_ERR_UNSUPPORTED, 9, "not supported by this build")                    \
   X(TMSF_ERR_NOT_FOUND, 10, "not found")                                       \
   X(TMSF_ERR_STATE, 11, "call out of order")                                   \
-  X(TMSF_ERR_CONDUCTIVITY, 12, "missing or invalid conductivity")
+  X(TMSF_ERR_CONDUCTIVITY, 12, "missing or invalid conductivity")              \
+  X(TMSF_ERR_LIMIT, 13, "beyond the stimulator's limit")
 
 typedef enum tmsf_status {
 #define TMSF_STATUS_ENUM_(name, value, msg) name = value,
@@ -77,6 +78,8 @@ typedef struct tmsf_coil tmsf_coil;
 typedef struct tmsf_simulation tmsf_simulation;
 typedef struct tmsf_field tmsf_field;
 typedef struct tmsf_solver tmsf_solver;
+typedef struct tmsf_region tmsf_region;
+typedef struct tmsf_coilset tmsf_coilset;
 
 /** mu0 / (4 pi) in T m / A (exact before the 2019 SI redefinition, within 1e-9 after). */
 #define TMSF_CONST_MKSA_MU0_OVER_4PI 1e-7

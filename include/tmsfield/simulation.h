@@ -44,7 +44,8 @@ typedef enum tmsf_simulation_info {
 /** How the primary field of a dipole coil reaches the mesh nodes. */
 typedef enum tmsf_primary_method {
   TMSF_PRIMARY_AUTO = 0,   /**< grid for meshes of 50,000 nodes or more with single-precision
-                                coils, direct otherwise (the default) */
+                                coils from the coil's second pose on (at once in a
+                                solve_many batch), direct otherwise (the default) */
   TMSF_PRIMARY_DIRECT = 1, /**< the dipole sum at every node */
   TMSF_PRIMARY_GRID = 2,   /**< the coil tabulated once on graded grids in its frame (2 mm
                                 near the coil, coarser with depth) and interpolated

@@ -17,5 +17,11 @@
 #include <tmsfield/solver.h>
 #include <tmsfield/simulation.h>
 #include <tmsfield/field.h>
+#include <tmsfield/catalogue.h>
+#include <tmsfield/waveform.h>
+#include <tmsfield/protocol.h>
+#include <tmsfield/region.h>
+#include <tmsfield/dose.h>
+#include <tmsfield/coilset.h>
 
 #endif /* TMSFIELD_H */

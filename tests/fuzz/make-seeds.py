@@ -132,6 +132,25 @@ def ccd_seeds(out):
     write(os.path.join(out, "magstim_head.ccd"), (mag[0] + "\n40\n" + "\n".join(mag[2:43]) + "\n").encode())
 
 
+TSV_DIR = os.path.join(ROOT, "data", "coils", "drakaki2022")
+
+
+def tsv_seeds(out):
+    # fuzz-tsv reads the first byte as the column choice (0: measured, 1: fit,
+    # 2: "measured", 3: "A", 4: "MagPro_X100_fit"), the rest as the file.
+    for name in ("MagVenture_MC-B70", "Magstim_D70", "Magstim_DCC"):
+        with open(os.path.join(TSV_DIR, name + ".tsv")) as f:
+            lines = f.read().splitlines()
+        # the header and 60 rows around the pulse start (t = -1 us .. 5 us)
+        head = "\n".join([lines[0]] + lines[191:251]) + "\n"
+        write(os.path.join(out, name + "_head.tsv"), b"\x00" + head.encode())
+        write(os.path.join(out, name + "_fit.tsv"), b"\x01" + head.encode())
+    write(os.path.join(out, "crlf_comments.tsv"),
+          b"\x03# Time\tA\r\n# comment\r\n\r\n0\t0\r\n1e-6\t1\r\n2e-6\t-0.5\r\n3e-6 0\r\n")
+    write(os.path.join(out, "spaces.tsv"), b"\x02# Time A B_fit\n0 0 0\n1e-6 1 0.9\n2e-6 -1 -0.8\n")
+    write(os.path.join(out, "two_rows.tsv"), b"\x00#Time\tx\n0\t1\n1\t0\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gmsh", default=shutil.which("gmsh"))
@@ -151,6 +170,9 @@ def main():
     else:
         print("make-seeds: gmsh not found; cube meshes not regenerated")
     ccd_seeds(ccd)
+    tsv = os.path.join(HERE, "corpus-tsv")
+    os.makedirs(tsv, exist_ok=True)
+    tsv_seeds(tsv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,205 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ * cli-common.c: helpers shared by the tmsfield subcommands.
+ */
+#include "cli-common.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int parse_vec(const char *s, double *v, int n) {
+  const char *p = s;
+  for (int i = 0; i < n; i++) {
+    char *end;
+    errno = 0;
+    v[i] = strtod(p, &end);
+    if (end == p || errno || !isfinite(v[i])) return 0;
+    p = end;
+    while (*p == ' ') p++;
+    if (i < n - 1) {
+      if (*p != ',') return 0;
+      p++;
+    }
+  }
+  while (*p == ' ') p++;
+  return *p == '\0';
+}
+
+int parse_double(const char *s, double *v) {
+  char *end;
+  errno = 0;
+  *v = strtod(s, &end);
+  return end != s && *end == '\0' && !errno && isfinite(*v);
+}
+
+void cli_pose_init(cli_pose *p) {
+  memset(p, 0, sizeof(*p));
+  p->distance_mm = 4.0;
+}
+
+/* "--" prefix name */
+static int is_opt(const char *arg, const char *prefix, const char *name) {
+  size_t lp = strlen(prefix);
+  return !strncmp(arg, "--", 2) && !strncmp(arg + 2, prefix, lp) && !strcmp(arg + 2 + lp, name);
+}
+
+int cli_pose_option(int argc, char **argv, int *i, const char *prefix, cli_pose *p, char *err, size_t errlen) {
+  const char *a = argv[*i];
+  const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+  int which = is_opt(a, prefix, "pose") ? 1
+              : is_opt(a, prefix, "centre") || is_opt(a, prefix, "center") ? 2
+              : is_opt(a, prefix, "ydir") ? 3
+              : is_opt(a, prefix, "distance") ? 4
+                                              : 0;
+  if (!which) return 0;
+  if (!val) {
+    snprintf(err, errlen, "option %s needs a value", a);
+    return -1;
+  }
+  (*i)++;
+  switch (which) {
+  case 1:
+    if (strchr(val, ',')) {
+      if (!parse_vec(val, p->pose_mm, 16)) {
+        snprintf(err, errlen, "%s expects 16 comma-separated numbers, got '%s'", a, val);
+        return -1;
+      }
+    } else {
+      for (int k = 0; k < 16; k++)
+        if (*i + k >= argc || !parse_double(argv[*i + k], &p->pose_mm[k])) {
+          snprintf(err, errlen, "%s expects 16 numbers; number %d is %s", a, k + 1,
+                   *i + k < argc ? argv[*i + k] : "missing");
+          return -1;
+        }
+      *i += 15;
+    }
+    p->have_pose = 1;
+    break;
+  case 2:
+    if (!parse_vec(val, p->centre_mm, 3)) {
+      snprintf(err, errlen, "%s expects X,Y,Z in mm, got '%s'", a, val);
+      return -1;
+    }
+    p->have_centre = 1;
+    break;
+  case 3:
+    if (!parse_vec(val, p->ydir, 3)) {
+      snprintf(err, errlen, "%s expects X,Y,Z, got '%s'", a, val);
+      return -1;
+    }
+    p->have_ydir = 1;
+    break;
+  default:
+    if (!parse_double(val, &p->distance_mm)) {
+      snprintf(err, errlen, "%s expects mm, got '%s'", a, val);
+      return -1;
+    }
+  }
+  return 1;
+}
+
+const char *cli_pose_complete(const cli_pose *p, const char *prefix, char *err, size_t errlen) {
+  if (p->have_pose == p->have_centre)
+    snprintf(err, errlen, "give the coil pose either as --%spose (16 numbers) or as --%scentre with --%sydir",
+             prefix, prefix, prefix);
+  else if (p->have_centre && !p->have_ydir)
+    snprintf(err, errlen, "--%scentre needs --%sydir", prefix, prefix);
+  else if (p->have_pose && p->have_ydir)
+    snprintf(err, errlen, "--%sydir goes with --%scentre, not with --%spose", prefix, prefix, prefix);
+  else
+    return NULL;
+  return err;
+}
+
+int cli_pose_resolve(tmsf_context *ctx, const tmsf_mesh *mesh, const cli_pose *p, double P[16]) {
+  int ierr;
+  if (p->have_pose) {
+    tmsf_pose_from_mm(p->pose_mm, P);
+  } else {
+    double c[3] = {p->centre_mm[0] * 1e-3, p->centre_mm[1] * 1e-3, p->centre_mm[2] * 1e-3};
+    if ((ierr = tmsf_pose_from_centre(mesh, c, p->ydir, p->distance_mm * 1e-3, P))) return ierr;
+  }
+  return tmsf_pose_check(ctx, P);
+}
+
+void cli_sim_init(cli_sim *o) { memset(o, 0, sizeof(*o)); }
+
+int cli_sim_option(int argc, char **argv, int *i, cli_sim *o, char *err, size_t errlen) {
+  const char *a = argv[*i];
+  static const char *names[] = {"--solver", "--tolerance", "--field-tolerance", "--threads", "--sigma"};
+  int which = -1;
+  for (int k = 0; k < 5; k++)
+    if (!strcmp(a, names[k])) which = k;
+  if (which < 0) return 0;
+  if (*i + 1 >= argc) {
+    snprintf(err, errlen, "option %s needs a value", a);
+    return -1;
+  }
+  const char *val = argv[++(*i)];
+  double t;
+  switch (which) {
+  case 0:
+    o->solver = val;
+    return 1;
+  case 1:
+    if (!parse_double(val, &o->tolerance)) break;
+    return 1;
+  case 2:
+    if (!parse_double(val, &o->field_tolerance)) break;
+    return 1;
+  case 3:
+    if (!parse_double(val, &t) || t < 0 || t != floor(t) || t > 4096) {
+      snprintf(err, errlen, "--threads expects a whole number >= 0, got '%s'", val);
+      return -1;
+    }
+    o->threads = (int)t;
+    return 1;
+  default: {
+    const char *eq = strchr(val, '=');
+    char *end;
+    long tag = eq ? strtol(val, &end, 10) : 0;
+    double s;
+    if (!eq || end != eq || !parse_double(eq + 1, &s)) {
+      snprintf(err, errlen, "--sigma expects TAG=S_PER_M (e.g. 3=1.654), got '%s'", val);
+      return -1;
+    }
+    if (o->num_sigma == CLI_MAX_SIGMA) {
+      snprintf(err, errlen, "at most %d --sigma options", CLI_MAX_SIGMA);
+      return -1;
+    }
+    o->sigma_tag[o->num_sigma] = (int)tag;
+    o->sigma_val[o->num_sigma] = s;
+    o->num_sigma++;
+    return 1;
+  }
+  }
+  snprintf(err, errlen, "%s expects a number, got '%s'", a, val);
+  return -1;
+}
+
+const char *cli_sim_complete(const cli_sim *o, char *err, size_t errlen) {
+  if (o->tolerance > 0.0 && o->field_tolerance > 0.0) {
+    snprintf(err, errlen, "give at most one of --tolerance and --field-tolerance");
+    return err;
+  }
+  return NULL;
+}
+
+int cli_sim_apply_mesh(const cli_sim *o, tmsf_mesh *mesh) {
+  for (int k = 0; k < o->num_sigma; k++) {
+    int st = tmsf_mesh_set_conductivity(mesh, o->sigma_tag[k], o->sigma_val[k]);
+    if (st) return st;
+  }
+  return TMSF_SUCCESS;
+}
+
+int cli_sim_apply(const cli_sim *o, tmsf_simulation *sim) {
+  int st = TMSF_SUCCESS;
+  if (o->solver) st = tmsf_simulation_set_solver(sim, o->solver);
+  if (!st && o->tolerance > 0.0) st = tmsf_simulation_set_tolerance(sim, o->tolerance);
+  if (!st && o->field_tolerance > 0.0) st = tmsf_simulation_set_field_tolerance(sim, o->field_tolerance);
+  return st;
+}

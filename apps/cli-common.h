@@ -1,0 +1,73 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ * cli-common.h: helpers shared by the tmsfield subcommands (apps/).
+ */
+#ifndef TMSF_CLI_COMMON_H
+#define TMSF_CLI_COMMON_H
+
+#include <stddef.h>
+
+#include <tmsfield/tmsfield.h>
+
+#ifndef EXIT_LIB
+#define EXIT_LIB 1   /* a library error (message on stderr) */
+#define EXIT_USAGE 2 /* a bad or missing option */
+#endif
+
+/* A list of exactly n finite numbers separated by commas; 1 on success. */
+int parse_vec(const char *s, double *v, int n);
+
+/* One finite number, the whole string; 1 on success. */
+int parse_double(const char *s, double *v);
+
+/* A coil pose as the command line gives it: --pose (16 numbers, mm) or
+ * --centre, --ydir and --distance (mm), optionally behind a prefix such as
+ * "rmt-" (--rmt-pose, --rmt-centre, ...). */
+typedef struct cli_pose {
+  int have_pose, have_centre, have_ydir;
+  double pose_mm[16], centre_mm[3], ydir[3], distance_mm;
+} cli_pose;
+
+/* Defaults: no pose yet, distance 4 mm. */
+void cli_pose_init(cli_pose *p);
+
+/* If argv[*i] is one of the pose options (with the prefix after "--"),
+ * consume it and its value(s), advancing *i to the last argument used, and
+ * return 1; return 0 when it is not a pose option; on a bad value return -1
+ * with a message in err. */
+int cli_pose_option(int argc, char **argv, int *i, const char *prefix, cli_pose *p, char *err, size_t errlen);
+
+/* NULL when the options describe exactly one pose, else a message. */
+const char *cli_pose_complete(const cli_pose *p, const char *prefix, char *err, size_t errlen);
+
+/* The head-from-coil matrix (m) for a mesh: --pose converted from mm, or
+ * tmsf_pose_from_centre; checked with tmsf_pose_check.  A library status. */
+int cli_pose_resolve(tmsf_context *ctx, const tmsf_mesh *mesh, const cli_pose *p, double head_from_coil_m[16]);
+
+/* The simulation options every solving command shares: --solver NAME,
+ * --tolerance RTOL, --field-tolerance REL, --threads N, --sigma TAG=S_PER_M
+ * (repeatable). */
+#define CLI_MAX_SIGMA 64
+typedef struct cli_sim {
+  const char *solver;
+  double tolerance, field_tolerance; /* 0: library default */
+  int threads;                       /* 0: the library's choice */
+  int num_sigma;
+  int sigma_tag[CLI_MAX_SIGMA];
+  double sigma_val[CLI_MAX_SIGMA];
+} cli_sim;
+
+void cli_sim_init(cli_sim *o);
+
+/* As cli_pose_option, for the options above. */
+int cli_sim_option(int argc, char **argv, int *i, cli_sim *o, char *err, size_t errlen);
+
+/* NULL when the options are consistent, else a message. */
+const char *cli_sim_complete(const cli_sim *o, char *err, size_t errlen);
+
+/* Conductivity overrides onto the mesh; solver and stopping rule onto the
+ * simulation (before its setup).  Library statuses. */
+int cli_sim_apply_mesh(const cli_sim *o, tmsf_mesh *mesh);
+int cli_sim_apply(const cli_sim *o, tmsf_simulation *sim);
+
+#endif
