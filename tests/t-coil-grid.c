@@ -300,11 +300,11 @@ int main(void) {
     tmsf_coil_destroy(&gc);
     tmsf_coil *h1c, *hg;
     REQUIRE_OK(ctx, tmsf_coil_read(ctx, test_path("tests/data/coils/two_stimulator_example_coil.tcd"), &h1c));
-    const double res[3] = {0.02, 0.02, 0.02};
+    const double res[3] = {0.04, 0.04, 0.04};
     REQUIRE_OK(ctx, tmsf_coil_to_grid(h1c, NULL, res, &hg, NULL));
     tmsf_coil_get_grid(hg, 0, d1, o1, NULL, NULL);
-    /* limits [[-300,300],[-200,200],[-100,300]] mm at 20 mm */
-    CHECK(d1[0] == 31 && d1[1] == 21 && d1[2] == 21 && fabs(o1[2] + 0.1) < 1e-12, ".tcd limits: %lld %lld %lld from z %g",
+    /* limits [[-300,300],[-200,200],[-100,300]] mm at 40 mm */
+    CHECK(d1[0] == 16 && d1[1] == 11 && d1[2] == 11 && fabs(o1[2] + 0.1) < 1e-12, ".tcd limits: %lld %lld %lld from z %g",
           (long long)d1[0], (long long)d1[1], (long long)d1[2], o1[2]);
     tmsf_coil_destroy(&hg);
     tmsf_coil_destroy(&h1c);
