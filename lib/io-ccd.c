@@ -103,9 +103,9 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
   const char *s, *e;
   tmsf_coil *c;
   TMSF_CALL(tmsf_coil_alloc(ctx, &c));
-  c->kind = TMSF_COIL_DIPOLES;
   int ierr = TMSF_SUCCESS;
   char *desc = NULL;
+  double *pos = NULL, *mom = NULL;
   if (size > 0 && memchr(data, '\0', size) != NULL) {
     ierr = TMSF_ERROR(ctx, TMSF_ERR_FORMAT, "%s: contains NUL bytes; expected a .ccd text file", origin);
     goto fail;
@@ -158,7 +158,8 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
                           c->values[i]);
         goto fail;
       }
-      c->didt_max = v[0] * 1e6; /* A/us -> A/s */
+      if (tmsf_coil_set_stimulator(c, 0, NULL, NULL, v[0] * 1e6)) /* A/us -> A/s */
+        goto oom;
     }
   }
   /* Name: coilname, else the description's first word without .ccd, else the file name. */
@@ -209,10 +210,9 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
                       origin, (long long)lr.line, (long long)count, (size_t)(lr.end - lr.p));
     goto fail;
   }
-  c->num_dipoles = count;
-  c->pos = tmsf_malloc_array((size_t)count * 3, sizeof(double));
-  c->mom = tmsf_malloc_array((size_t)count * 3, sizeof(double));
-  if (!c->pos || !c->mom) goto oom;
+  pos = tmsf_malloc_array((size_t)count * 3, sizeof(double));
+  mom = tmsf_malloc_array((size_t)count * 3, sizeof(double));
+  if (!pos || !mom) goto oom;
   int64_t k = 0;
   while (next_line(&lr, &s, &e)) {
     if (blank(s, e) || *s == '#') continue;
@@ -239,8 +239,8 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
                         n > 6 ? 6 : n);
       goto fail;
     }
-    memcpy(c->pos + 3 * k, v, 3 * sizeof(double));
-    memcpy(c->mom + 3 * k, v + 3, 3 * sizeof(double));
+    memcpy(pos + 3 * k, v, 3 * sizeof(double));
+    memcpy(mom + 3 * k, v + 3, 3 * sizeof(double));
     k++;
   }
   if (k != count) {
@@ -249,12 +249,26 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
                       origin, (long long)lr.line, (long long)k, (long long)count);
     goto fail;
   }
+  /* one element of dipoles on stimulator 0, named by the header's
+   * stimulator and brand keys when present */
+  ierr = tmsf_coil_add_owned(c, TMSF_COIL_DIPOLES, 0, c->name, count, pos, mom);
+  pos = mom = NULL;
+  if (ierr) goto fail;
+  for (int i = 0; i < c->num_keys; i++) {
+    int isname = strcmp(c->keys[i], "stimulator") == 0, isbrand = strcmp(c->keys[i], "brand") == 0;
+    if ((isname || isbrand) &&
+        tmsf_coil_set_stimulator(c, 0, isname ? c->values[i] : NULL, isbrand ? c->values[i] : NULL,
+                                 c->stimulators[0].didt_max))
+      goto oom;
+  }
   free(desc);
   *coil = c;
   return TMSF_SUCCESS;
 oom:
   ierr = TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory", origin);
 fail:
+  free(pos);
+  free(mom);
   free(desc);
   tmsf_coil_destroy(&c);
   return ierr;
