@@ -379,6 +379,8 @@ static void check_figure8_field(tmsf_context *ctx) {
   double Aw[12], Ac[12];
   REQUIRE_OK(ctx, tmsf_coil_primary_field(wire, I4, 1.0, 4, pts, Aw, NULL));
   REQUIRE_OK(ctx, tmsf_coil_primary_field(ccd, I4, 1.0, 4, pts, Ac, NULL));
+  printf("A per ampere at (0, 0, 20 mm): wire (%.4g, %.4g, %.4g), measured .ccd (%.4g, %.4g, %.4g) T m/A\n",
+         Aw[0], Aw[1], Aw[2], Ac[0], Ac[1], Ac[2]);
   for (int i = 0; i < 4; i += 3) {
     CHECK(Aw[3 * i + 1] < 0 && Ac[3 * i + 1] < 0, "A_y under the centre: wire %g, .ccd %g",
           Aw[3 * i + 1], Ac[3 * i + 1]);

@@ -74,6 +74,7 @@ static int setup_mesh(tmsf_context *ctx, const char *label, const char *path, co
   tmsf_mesh_get_sizes(mc->mesh, &nn, &mc->ne, NULL);
   tmsf_mesh_get_nodes(mc->mesh, &mc->nodes);
   tmsf_mesh_get_tetrahedra(mc->mesh, &mc->tets, &mc->tags);
+  printf("%s: %lld nodes, %lld tetrahedra\n", label, (long long)nn, (long long)mc->ne);
   mc->vol = malloc(sizeof(double) * (size_t)mc->ne);
   mc->rc = malloc(sizeof(double) * (size_t)mc->ne);
   mc->Eref = malloc(sizeof(double) * 3 * (size_t)mc->ne);
