@@ -187,28 +187,39 @@ int tmsf_wire_coil_segments(tmsf_context *ctx, const tmsf_wire_coil_params *p,
                                (long long)out, (long long)n);
 }
 
-int tmsf_coil_create_wire(tmsf_context *ctx, const tmsf_wire_coil_params *p, tmsf_coil **coil) {
-  if (!ctx || !coil) return TMSF_ERR_ARGUMENT;
-  *coil = NULL;
+static const char *shape_name(const tmsf_wire_coil_params *p) {
+  return p->shape == TMSF_WIRE_COIL_CIRCULAR  ? "wire circular"
+         : p->shape == TMSF_WIRE_COIL_FIGURE8 ? "wire figure-8"
+                                              : "wire double cone";
+}
+
+int tmsf_coil_add_wire(tmsf_coil *coil, int stimulator, const char *name,
+                       const tmsf_wire_coil_params *p) {
+  if (!coil) return TMSF_ERR_ARGUMENT;
+  tmsf_context *ctx = coil->ctx;
   int64_t n;
   TMSF_CALL(tmsf_wire_coil_num_segments(ctx, p, &n));
   double *mid = tmsf_malloc_array((size_t)n * 3, sizeof(double));
   double *dl = tmsf_malloc_array((size_t)n * 3, sizeof(double));
-  if (!mid || !dl) {
-    free(mid);
-    free(dl);
-    return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "wire coil: out of memory for %lld segments",
-                      (long long)n);
-  }
-  const char *name = p->shape == TMSF_WIRE_COIL_CIRCULAR  ? "wire circular"
-                     : p->shape == TMSF_WIRE_COIL_FIGURE8 ? "wire figure-8"
-                                                          : "wire double cone";
-  tmsf_coil *c = NULL;
-  int st = tmsf_wire_coil_segments(ctx, p, n, mid, dl);
-  if (!st) st = tmsf_coil_create(ctx, name, &c);
-  if (!st) st = tmsf_coil_add_segments(c, 0, name, n, mid, dl);
+  int st;
+  if (!mid || !dl)
+    st = TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "wire coil: out of memory for %lld segments",
+                    (long long)n);
+  else
+    st = tmsf_wire_coil_segments(ctx, p, n, mid, dl);
+  if (!st) st = tmsf_coil_add_segments(coil, stimulator, name ? name : shape_name(p), n, mid, dl);
   free(mid);
   free(dl);
+  return st;
+}
+
+int tmsf_coil_create_wire(tmsf_context *ctx, const tmsf_wire_coil_params *p, tmsf_coil **coil) {
+  if (!ctx || !coil) return TMSF_ERR_ARGUMENT;
+  *coil = NULL;
+  TMSF_CALL(tmsf_wire_coil_params_check(ctx, p));
+  tmsf_coil *c = NULL;
+  int st = tmsf_coil_create(ctx, shape_name(p), &c);
+  if (!st) st = tmsf_coil_add_wire(c, 0, NULL, p);
   if (st) {
     tmsf_coil_destroy(&c);
     return st;

@@ -395,6 +395,39 @@ static void check_figure8_field(tmsf_context *ctx) {
   tmsf_coil_destroy(&wire);
   tmsf_coil_destroy(&ccd);
 
+  /* a figure-8 (stimulator 0) stacked on a circular coil (stimulator 1): two
+   * elements, fields superpose with each stimulator's dI/dt */
+  tmsf_wire_coil_params pc;
+  tmsf_wire_coil_params_init(TMSF_WIRE_COIL_CIRCULAR, &pc);
+  pc.bottom_distance_m = 0.012;
+  tmsf_coil *both, *f8, *circ;
+  REQUIRE_OK(ctx, tmsf_coil_create(ctx, "stack", &both));
+  REQUIRE_OK(ctx, tmsf_coil_add_wire(both, 0, NULL, &p));
+  REQUIRE_OK(ctx, tmsf_coil_add_wire(both, 1, "round", &pc));
+  REQUIRE_OK(ctx, tmsf_coil_create_wire(ctx, &p, &f8));
+  REQUIRE_OK(ctx, tmsf_coil_create_wire(ctx, &pc, &circ));
+  int ne = 0;
+  const char *en;
+  tmsf_coil_get_num_elements(both, &ne);
+  CHECK(ne == 2, "elements %d", ne);
+  CHECK_OK(ctx, tmsf_coil_get_element(both, 1, NULL, NULL, NULL, &en));
+  CHECK(strcmp(en, "round") == 0, "element name '%s'", en);
+  const double didt[2] = {2e6, -3e6};
+  double Ab[12], Af[12], Ao[12];
+  REQUIRE_OK(ctx, tmsf_coil_primary_field_stimulators(both, I4, didt, 4, pts, Ab, NULL));
+  REQUIRE_OK(ctx, tmsf_coil_primary_field(f8, I4, didt[0], 4, pts, Af, NULL));
+  REQUIRE_OK(ctx, tmsf_coil_primary_field(circ, I4, didt[1], 4, pts, Ao, NULL));
+  for (int k = 0; k < 12; k++)
+    CHECK(fabs(Ab[k] - Af[k] - Ao[k]) <= 1e-12 * (fabs(Af[k]) + fabs(Ao[k])) + 1e-300,
+          "superposition, component %d: %g vs %g + %g", k, Ab[k], Af[k], Ao[k]);
+  p.turns = 0;
+  CHECK(tmsf_coil_add_wire(both, 2, NULL, &p) == TMSF_ERR_ARGUMENT, "add_wire with bad params");
+  tmsf_coil_get_num_elements(both, &ne);
+  CHECK(ne == 2, "a failed add leaves %d elements", ne);
+  tmsf_coil_destroy(&both);
+  tmsf_coil_destroy(&f8);
+  tmsf_coil_destroy(&circ);
+
   /* bad parameters make no coil */
   p.turns = -1;
   tmsf_coil *none = (tmsf_coil *)&p;

@@ -125,6 +125,15 @@ TMSF_EXPORT int tmsf_wire_coil_segments(tmsf_context *ctx, const tmsf_wire_coil_
 TMSF_EXPORT int tmsf_coil_create_wire(tmsf_context *ctx, const tmsf_wire_coil_params *params,
                                       tmsf_coil **coil);
 
+/**
+ * Add the line segments of a geometry to an existing coil as one element
+ * driven by stimulator `stimulator` (tmsf_coil_add_segments; name may be NULL:
+ * the shape's name), e.g. to stack a figure-8 and a circular coil on two
+ * stimulators.  Errors are recorded in the coil's context.
+ */
+TMSF_EXPORT int tmsf_coil_add_wire(tmsf_coil *coil, int stimulator, const char *name,
+                                   const tmsf_wire_coil_params *params);
+
 #ifdef __cplusplus
 }
 #endif
