@@ -42,6 +42,14 @@ static void moment(const double *mid, const double *dl, int64_t k0, int64_t k1, 
   }
 }
 
+/* Total length of segments [k0, k1). */
+static double seg_length(const double *dl, int64_t k0, int64_t k1) {
+  double s = 0.0;
+  for (int64_t k = k0; k < k1; k++)
+    s += sqrt(dl[3 * k] * dl[3 * k] + dl[3 * k + 1] * dl[3 * k + 1] + dl[3 * k + 2] * dl[3 * k + 2]);
+  return s;
+}
+
 /* Arc length of r = a + (b - a) phi / (2 pi N), phi in [0, 2 pi N]. */
 static double spiral_length(double a, double b, int N) {
   double c = (b - a) / (2.0 * PI_ * N); /* dr/dphi */
@@ -128,8 +136,7 @@ static void check_circular(tmsf_context *ctx) {
 
   /* wire length: chords of the spiral are shorter than its arc by a relative
    * (2 pi / S)^2 / 24 = 1e-4; the lead is straight */
-  double len = 0.0;
-  for (int64_t k = 0; k < n; k++) len += sqrt(dl[3 * k] * dl[3 * k] + dl[3 * k + 1] * dl[3 * k + 1] + dl[3 * k + 2] * dl[3 * k + 2]);
+  double len = seg_length(dl, 0, n);
   double want = spiral_length(0.020, 0.045, 7) + 0.025;
   CHECK_REL(len, want, 3e-4, "wire length of a 7-turn spiral + lead");
 
@@ -283,11 +290,7 @@ static void check_double_cone(tmsf_context *ctx) {
   CHECK_REL(ml[0], mr[0], 1e-12, "mirror wing m_x");
   CHECK_REL(ml[2], -mr[2], 1e-12, "mirror wing m_z");
   /* the tilt keeps lengths: total wire length equal to the flat coil's */
-  double l1 = 0, l2 = 0;
-  for (int64_t k = 0; k < n; k++) {
-    l1 += sqrt(dl[3 * k] * dl[3 * k] + dl[3 * k + 1] * dl[3 * k + 1] + dl[3 * k + 2] * dl[3 * k + 2]);
-    l2 += sqrt(fd[3 * k] * fd[3 * k] + fd[3 * k + 1] * fd[3 * k + 1] + fd[3 * k + 2] * fd[3 * k + 2]);
-  }
+  double l1 = seg_length(dl, 0, n), l2 = seg_length(fd, 0, fn);
   CHECK_REL(l1, l2, 1e-12, "wire length under tilt");
   free(fm);
   free(fd);
