@@ -162,23 +162,30 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
         goto oom;
     }
   }
-  /* Name: coilname, else the description's first word without .ccd, else the file name. */
+  /* Name: coilname, else the description's first word if it ends in .ccd (without it), else the file name without .ccd. */
   {
     const char *name = NULL;
     for (int i = 0; i < c->num_keys; i++)
       if (strcmp(c->keys[i], "coilname") == 0 && c->values[i][0]) name = c->values[i];
+    size_t w = desc ? strcspn(desc, " \t") : 0;
     if (name) {
       c->name = tmsf_strdup(name);
-    } else if (desc && desc[0]) {
-      size_t w = strcspn(desc, " \t");
-      if (w > 4 && strncmp(desc + w - 4, ".ccd", 4) == 0) w -= 4;
+    } else if (w > 4 && strncmp(desc + w - 4, ".ccd", 4) == 0) { /* "# NAME.ccd version 1.0 ..." */
+      w -= 4;
       c->name = malloc(w + 1);
       if (c->name) {
         memcpy(c->name, desc, w);
         c->name[w] = '\0';
       }
-    } else {
-      c->name = tmsf_strdup(base_name(origin));
+    } else { /* a header without a name ("# number of elements"): the file name */
+      const char *b = base_name(origin);
+      size_t len = strlen(b);
+      if (len > 4 && strcmp(b + len - 4, ".ccd") == 0) len -= 4;
+      c->name = malloc(len + 1);
+      if (c->name) {
+        memcpy(c->name, b, len);
+        c->name[len] = '\0';
+      }
     }
     if (!c->name) goto oom;
   }

@@ -44,10 +44,15 @@ typedef enum tmsf_coil_kind {
 } tmsf_coil_kind;
 
 /**
- * Read a coil.  The format is chosen by content: SimNIBS .ccd dipole text
- * files, or NIfTI-1/2 A-field grids (.nii, .nii.gz: X x Y x Z x 3 samples of
- * A per ampere in T m / A in the coil frame, the sform/qform giving the grid
- * in millimetres; requires a build with niftilib).  For .ccd every key=value
+ * Read a coil.  The format is chosen by content (NIfTI magic or gzip, a JSON
+ * object, else text) and then by name: SimNIBS .ccd dipole text files,
+ * SimNIBS 4 .tcd JSON coil definitions (dipole, line-segment and
+ * sampled-grid elements, several stimulators; see lib/io-tcd.c for the
+ * layout; unused keys such as casing models, limits and resolution are kept
+ * as header keys holding their JSON text), or NIfTI-1/2 A-field grids (.nii,
+ * .nii.gz: X x Y x Z x 3 samples of A per ampere in T m / A in the coil
+ * frame, the sform/qform giving the grid in millimetres; requires a build
+ * with niftilib).  For .ccd every key=value
  * of the header line is kept (tmsf_coil_get_header); dIdtmax is in A/us in the
  * file and available in A/s through tmsf_coil_get_didt_max.  Errors name the
  * file, the line and what was expected.
@@ -153,8 +158,10 @@ TMSF_EXPORT int tmsf_coil_get_num_dipoles(const tmsf_coil *coil, int64_t *num_di
 TMSF_EXPORT int tmsf_coil_get_dipoles(const tmsf_coil *coil, const double **positions_m,
                                       const double **moments_A_m2);
 
-/** Coil name: the header's coilname, else the file's first comment word, else
- * the file name.  Borrowed. */
+/** Coil name.  .ccd: the header's coilname, else the header's first word
+ * when it ends in .ccd (without it), else the file name without .ccd; .tcd:
+ * its name, else the file name; NIfTI: the file name without .nii(.gz).
+ * Borrowed. */
 TMSF_EXPORT int tmsf_coil_get_name(const tmsf_coil *coil, const char **name);
 
 /** Maximum dI/dt of the coil on its (first) stimulator, index 0, at 100 % MSO,
