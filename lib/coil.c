@@ -819,3 +819,17 @@ int tmsf_coil_primary_field_stimulators(const tmsf_coil *coil, const double head
   return coil_field(coil, head_from_coil_m, didt_per_stimulator_A_per_s, num_points, points_m,
                     dadt_V_per_m, num_outside);
 }
+
+int tmsf_coil_primary_field_one(const tmsf_coil *coil, int stimulator, const double P[16], double didt,
+                                int64_t n, const double *pts, double *dadt, int64_t *outside) {
+  if (stimulator < 0) return tmsf_coil_primary_field(coil, P, didt, n, pts, dadt, outside);
+  if (stimulator >= coil->num_stimulators)
+    return TMSF_ERROR(coil->ctx, TMSF_ERR_ARGUMENT, "coil '%s' has %d stimulator(s); there is no stimulator %d",
+                      coil->name ? coil->name : "", coil->num_stimulators, stimulator);
+  double *d = tmsf_calloc_array((size_t)coil->num_stimulators, sizeof(double));
+  if (!d) return TMSF_ERROR(coil->ctx, TMSF_ERR_MEMORY, "out of memory");
+  d[stimulator] = didt;
+  int ierr = tmsf_coil_primary_field_stimulators(coil, P, d, n, pts, dadt, outside);
+  free(d);
+  return ierr;
+}

@@ -203,6 +203,10 @@ int tmsf_coil_add_owned(tmsf_coil *coil, tmsf_coil_kind kind, int stimulator, co
                         int64_t n, double *pos, double *vec);
 /* Ensure stimulators 0..index exist. */
 int tmsf_coil_ensure_stimulator(tmsf_coil *coil, int index);
+/* Primary field of one stimulator of a coil (stimulator < 0: all of them)
+ * driven at didt, the others at 0. */
+int tmsf_coil_primary_field_one(const tmsf_coil *coil, int stimulator, const double P[16], double didt,
+                                int64_t n, const double *pts, double *dadt, int64_t *outside);
 /* Append a header key (copies). */
 int tmsf_coil_add_header(tmsf_coil *coil, const char *key, const char *value);
 /* Largest z of any dipole or segment end, m (coil frame); -INFINITY if none. */
@@ -268,7 +272,7 @@ typedef struct tmsf_primary_source {
   const tmsf_coil *coil;
   const double *head_from_coil_m; /* 16 values */
   double didt_A_per_s;
-  int stimulator; /* reserved for multi-stimulator coils: -1 = the coil as a whole */
+  int stimulator; /* -1: every stimulator of the coil at didt; s >= 0: stimulator s alone */
 } tmsf_primary_source;
 
 /* The solve path of tmsf_simulation_solve for the sum of the primary fields
