@@ -20,8 +20,9 @@ static void usage_coils(FILE *f) {
           "Lists the coils that 'tmsfield simulate --coil NAME' and tmsf_coil_open find by\n"
           "name: name (the file name without extension; the header's coilname works too),\n"
           "brand, stimulator, dI/dt max in A/us at 100 %% MSO on that stimulator, number of\n"
-          "dipoles and the file.  Sources, first match wins: --dir directories, then the\n"
-          "directories of TMSF_COIL_PATH (colon-separated), then the shipped coils in\n"
+          "elements (dipoles or line segments; JSON key \"dipoles\") and the file.\n"
+          "Sources, first match wins: --dir directories, then the directories of\n"
+          "TMSF_COIL_PATH (colon-separated), then the shipped coils in\n"
           "<data dir>/coils (TMSF_DATA_DIR overrides the installed data directory).\n"
           "Files that cannot be read are reported on stderr and left out.\n"
           "\n"
@@ -147,8 +148,8 @@ int tmsf_cmd_coils(int argc, char **argv) {
       if ((int)strlen(c.brand) > wb) wb = (int)strlen(c.brand);
       if ((int)strlen(c.stimulator) > ws) ws = (int)strlen(c.stimulator);
     }
-    printf("%-*s  %-*s  %-*s  %10s  %7s  %s\n", wn, "name", wb, "brand", ws, "stimulator", "dI/dt A/us",
-           "dipoles", "path");
+    printf("%-*s  %-*s  %-*s  %10s  %8s  %s\n", wn, "name", wb, "brand", ws, "stimulator", "dI/dt A/us",
+           "elements", "path");
     for (int i = 0; i < n; i++) {
       tmsf_coil_info c;
       tmsf_catalogue_get_coil_info(cat, i, &c);
@@ -157,7 +158,7 @@ int tmsf_cmd_coils(int argc, char **argv) {
         snprintf(didt, sizeof(didt), "%.2f", c.didt_max_A_per_s / 1e6);
       else
         snprintf(didt, sizeof(didt), "-");
-      printf("%-*s  %-*s  %-*s  %10s  %7lld  %s\n", wn, c.name, wb, c.brand[0] ? c.brand : "-", ws,
+      printf("%-*s  %-*s  %-*s  %10s  %8lld  %s\n", wn, c.name, wb, c.brand[0] ? c.brand : "-", ws,
              c.stimulator[0] ? c.stimulator : "-", didt, (long long)c.num_elements, c.path);
     }
     printf("%d coil%s (dI/dt max at 100 %% MSO; shipped data: %s/coils)\n", n, n == 1 ? "" : "s",

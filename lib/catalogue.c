@@ -299,12 +299,26 @@ static int scan_read(tmsf_catalogue *c, const char *path, entry *en, char *reaso
   if (tmsf_coil_get_header(coil, "stimulator", &v) == TMSF_SUCCESS && v[0] &&
       !(en->stimulator = tmsf_strdup(v)))
     oom = 1;
+  /* .tcd files name their stimulator and brand in the stimulator list */
+  const char *sname = NULL, *sbrand = NULL;
+  double sdidt;
+  if (tmsf_coil_get_stimulator(coil, 0, &sname, &sbrand, &sdidt) == TMSF_SUCCESS) {
+    if (!en->stimulator && sname && sname[0] && !(en->stimulator = tmsf_strdup(sname))) oom = 1;
+  }
   if (tmsf_coil_get_name(coil, &v) == TMSF_SUCCESS && v && !(en->coilname = tmsf_strdup(v))) oom = 1;
   double d;
   if (tmsf_coil_get_didt_max(coil, &d) == TMSF_SUCCESS) en->didt_max = d;
-  int64_t nd = 0;
-  tmsf_coil_get_num_dipoles(coil, &nd);
-  en->num_elements = nd;
+  /* dipoles and line segments over all elements (grids count 0) */
+  int ne = 0;
+  tmsf_coil_get_num_elements(coil, &ne);
+  int64_t count = 0;
+  for (int k = 0; k < ne; k++) {
+    tmsf_coil_kind kind;
+    int64_t m = 0;
+    if (tmsf_coil_get_element(coil, k, &kind, NULL, &m, NULL) == TMSF_SUCCESS && kind != TMSF_COIL_GRID)
+      count += m;
+  }
+  en->num_elements = count;
   tmsf_coil_destroy(&coil);
   return oom ? TMSF_ERR_MEMORY : TMSF_SUCCESS;
 }

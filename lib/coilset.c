@@ -11,7 +11,7 @@ typedef struct coilset_entry {
   const tmsf_coil *coil;
   double pose[16]; /* head from coil, m */
   double didt;     /* A/s */
-  int stimulator;  /* reserved for multi-stimulator coils: -1 = the coil as a whole */
+  int stimulator;  /* -1: the coil as a whole; s >= 0: its stimulator s alone */
 } coilset_entry;
 
 struct tmsf_coilset {
@@ -38,7 +38,19 @@ int tmsf_coilset_destroy(tmsf_coilset **set) {
 
 int tmsf_coilset_add(tmsf_coilset *set, const tmsf_coil *coil, const double head_from_coil_m[16],
                      double didt_A_per_s, int *index) {
+  return tmsf_coilset_add_stimulator(set, coil, -1, head_from_coil_m, didt_A_per_s, index);
+}
+
+int tmsf_coilset_add_stimulator(tmsf_coilset *set, const tmsf_coil *coil, int stimulator,
+                                const double head_from_coil_m[16], double didt_A_per_s, int *index) {
   if (!set) return TMSF_ERR_ARGUMENT;
+  if (coil && stimulator >= 0) {
+    int ns = 0;
+    tmsf_coil_get_num_stimulators(coil, &ns);
+    if (stimulator >= ns)
+      return TMSF_ERROR(set->ctx, TMSF_ERR_ARGUMENT, "coil set: entry %d: the coil has %d stimulator(s); there is no stimulator %d",
+                        set->n, ns, stimulator);
+  }
   if (!coil || !head_from_coil_m)
     return TMSF_ERROR(set->ctx, TMSF_ERR_ARGUMENT, "coil set: entry %d needs a coil and a pose", set->n);
   if (!isfinite(didt_A_per_s))
@@ -56,7 +68,7 @@ int tmsf_coilset_add(tmsf_coilset *set, const tmsf_coil *coil, const double head
   e->coil = coil;
   memcpy(e->pose, head_from_coil_m, sizeof(e->pose));
   e->didt = didt_A_per_s;
-  e->stimulator = -1;
+  e->stimulator = stimulator < 0 ? -1 : stimulator;
   if (index) *index = set->n;
   set->n++;
   return TMSF_SUCCESS;
@@ -109,7 +121,8 @@ int tmsf_coilset_primary_field(const tmsf_coilset *set, int64_t num_points, cons
   for (int k = 0; k < set->n; k++) {
     const coilset_entry *e = set->e + k;
     int64_t out = 0;
-    int ierr = tmsf_coil_primary_field(e->coil, e->pose, e->didt, num_points, points_m, k ? tmp : dadt_V_per_m, &out);
+    int ierr = tmsf_coil_primary_field_one(e->coil, e->stimulator, e->pose, e->didt, num_points, points_m,
+                                           k ? tmp : dadt_V_per_m, &out);
     if (ierr) {
       free(tmp);
       if (e->coil->ctx != set->ctx) TMSF_ERROR(set->ctx, ierr, "%s", tmsf_context_last_error(e->coil->ctx));

@@ -103,9 +103,9 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
   const char *s, *e;
   tmsf_coil *c;
   TMSF_CALL(tmsf_coil_alloc(ctx, &c));
-  c->kind = TMSF_COIL_DIPOLES;
   int ierr = TMSF_SUCCESS;
   char *desc = NULL;
+  double *pos = NULL, *mom = NULL;
   if (size > 0 && memchr(data, '\0', size) != NULL) {
     ierr = TMSF_ERROR(ctx, TMSF_ERR_FORMAT, "%s: contains NUL bytes; expected a .ccd text file", origin);
     goto fail;
@@ -158,26 +158,34 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
                           c->values[i]);
         goto fail;
       }
-      c->didt_max = v[0] * 1e6; /* A/us -> A/s */
+      if (tmsf_coil_set_stimulator(c, 0, NULL, NULL, v[0] * 1e6)) /* A/us -> A/s */
+        goto oom;
     }
   }
-  /* Name: coilname, else the description's first word without .ccd, else the file name. */
+  /* Name: coilname, else the description's first word if it ends in .ccd (without it), else the file name without .ccd. */
   {
     const char *name = NULL;
     for (int i = 0; i < c->num_keys; i++)
       if (strcmp(c->keys[i], "coilname") == 0 && c->values[i][0]) name = c->values[i];
+    size_t w = desc ? strcspn(desc, " \t") : 0;
     if (name) {
       c->name = tmsf_strdup(name);
-    } else if (desc && desc[0]) {
-      size_t w = strcspn(desc, " \t");
-      if (w > 4 && strncmp(desc + w - 4, ".ccd", 4) == 0) w -= 4;
+    } else if (w > 4 && strncmp(desc + w - 4, ".ccd", 4) == 0) { /* "# NAME.ccd version 1.0 ..." */
+      w -= 4;
       c->name = malloc(w + 1);
       if (c->name) {
         memcpy(c->name, desc, w);
         c->name[w] = '\0';
       }
-    } else {
-      c->name = tmsf_strdup(base_name(origin));
+    } else { /* a header without a name ("# number of elements"): the file name */
+      const char *b = base_name(origin);
+      size_t len = strlen(b);
+      if (len > 4 && strcmp(b + len - 4, ".ccd") == 0) len -= 4;
+      c->name = malloc(len + 1);
+      if (c->name) {
+        memcpy(c->name, b, len);
+        c->name[len] = '\0';
+      }
     }
     if (!c->name) goto oom;
   }
@@ -209,10 +217,9 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
                       origin, (long long)lr.line, (long long)count, (size_t)(lr.end - lr.p));
     goto fail;
   }
-  c->num_dipoles = count;
-  c->pos = tmsf_malloc_array((size_t)count * 3, sizeof(double));
-  c->mom = tmsf_malloc_array((size_t)count * 3, sizeof(double));
-  if (!c->pos || !c->mom) goto oom;
+  pos = tmsf_malloc_array((size_t)count * 3, sizeof(double));
+  mom = tmsf_malloc_array((size_t)count * 3, sizeof(double));
+  if (!pos || !mom) goto oom;
   int64_t k = 0;
   while (next_line(&lr, &s, &e)) {
     if (blank(s, e) || *s == '#') continue;
@@ -239,8 +246,8 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
                         n > 6 ? 6 : n);
       goto fail;
     }
-    memcpy(c->pos + 3 * k, v, 3 * sizeof(double));
-    memcpy(c->mom + 3 * k, v + 3, 3 * sizeof(double));
+    memcpy(pos + 3 * k, v, 3 * sizeof(double));
+    memcpy(mom + 3 * k, v + 3, 3 * sizeof(double));
     k++;
   }
   if (k != count) {
@@ -249,12 +256,26 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
                       origin, (long long)lr.line, (long long)k, (long long)count);
     goto fail;
   }
+  /* one element of dipoles on stimulator 0, named by the header's
+   * stimulator and brand keys when present */
+  ierr = tmsf_coil_add_owned(c, TMSF_COIL_DIPOLES, 0, c->name, count, pos, mom);
+  pos = mom = NULL;
+  if (ierr) goto fail;
+  for (int i = 0; i < c->num_keys; i++) {
+    int isname = strcmp(c->keys[i], "stimulator") == 0, isbrand = strcmp(c->keys[i], "brand") == 0;
+    if ((isname || isbrand) &&
+        tmsf_coil_set_stimulator(c, 0, isname ? c->values[i] : NULL, isbrand ? c->values[i] : NULL,
+                                 c->stimulators[0].didt_max))
+      goto oom;
+  }
   free(desc);
   *coil = c;
   return TMSF_SUCCESS;
 oom:
   ierr = TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory", origin);
 fail:
+  free(pos);
+  free(mom);
   free(desc);
   tmsf_coil_destroy(&c);
   return ierr;
@@ -267,4 +288,66 @@ int tmsf_ccd_read(tmsf_context *ctx, const char *path, tmsf_coil **coil) {
   int ierr = tmsf_ccd_read_buffer(ctx, path, (const char *)data, size, coil);
   free(data);
   return ierr;
+}
+
+/* A header key or value that the one-line "key=value;" header can hold. */
+static int header_safe(const char *s, int is_key) {
+  for (; *s; s++)
+    if (*s == ';' || *s == '\n' || *s == '\r' || (is_key && (*s == '=' || *s == '#'))) return 0;
+  return 1;
+}
+
+int tmsf_coil_write_ccd(const tmsf_coil *coil, const char *path) {
+  if (!coil || !path) return TMSF_ERR_ARGUMENT;
+  tmsf_context *ctx = coil->ctx;
+  if (coil->num_elements < 1)
+    return TMSF_ERROR(ctx, TMSF_ERR_STATE, "coil '%s' has no elements to write", coil->name ? coil->name : "");
+  for (int i = 0; i < coil->num_elements; i++) {
+    const tmsf_coil_element *e = &coil->elements[i];
+    if (e->kind != TMSF_COIL_DIPOLES || e->stimulator != 0)
+      return TMSF_ERROR(ctx, TMSF_ERR_STATE,
+                        "%s: coil '%s' element %d is %s; a .ccd file holds dipoles on one "
+                        "stimulator only",
+                        path, coil->name ? coil->name : "", i,
+                        e->kind != TMSF_COIL_DIPOLES ? "not made of dipoles" : "on another stimulator than 0");
+  }
+  const tmsf_coil_stimulator *st = coil->num_stimulators > 0 ? &coil->stimulators[0] : NULL;
+  FILE *f = fopen(path, "w");
+  if (!f) return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open for writing", path);
+  /* the name without characters that would end the description */
+  fputs("# ", f);
+  for (const char *p = coil->name && coil->name[0] ? coil->name : "coil"; *p; p++)
+    fputc(*p == ';' || *p == '\n' || *p == '\r' || *p == ' ' || *p == '\t' ? '_' : *p, f);
+  fputs(".ccd version 1.0 number of elements", f);
+  int have_didt = 0, have_stim = 0, have_brand = 0;
+  for (int i = 0; i < coil->num_keys; i++) {
+    const char *k = coil->keys[i], *v = coil->values[i];
+    if (!header_safe(k, 1) || !header_safe(v, 0) || !k[0]) continue;
+    if (strcmp(k, "dIdtmax") == 0) {
+      have_didt = 1;
+      if (st && isfinite(st->didt_max)) {
+        fprintf(f, "; dIdtmax=%.15g", st->didt_max * 1e-6);
+        continue;
+      }
+    }
+    have_stim |= strcmp(k, "stimulator") == 0;
+    have_brand |= strcmp(k, "brand") == 0;
+    fprintf(f, "; %s=%s", k, v);
+  }
+  if (!have_didt && st && isfinite(st->didt_max)) fprintf(f, "; dIdtmax=%.15g", st->didt_max * 1e-6);
+  if (!have_stim && st && st->name && st->name[0] && header_safe(st->name, 0)) fprintf(f, "; stimulator=%s", st->name);
+  if (!have_brand && st && st->brand && st->brand[0] && header_safe(st->brand, 0)) fprintf(f, "; brand=%s", st->brand);
+  fprintf(f, "\n%lld\n# centers and weighted directions of the elements (magnetic dipoles)\n",
+          (long long)coil->num_dipoles);
+  for (int i = 0; i < coil->num_elements; i++) {
+    const tmsf_coil_element *e = &coil->elements[i];
+    for (int64_t k = 0; k < e->n; k++) {
+      const double *p = e->pos + 3 * k, *m = e->vec + 3 * k;
+      fprintf(f, "%.17g %.17g %.17g %.17g %.17g %.17g\n", p[0], p[1], p[2], m[0], m[1], m[2]);
+    }
+  }
+  int bad = ferror(f);
+  bad |= fclose(f) != 0;
+  if (bad) return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: write failed (disk full?)", path);
+  return TMSF_SUCCESS;
 }

@@ -1,6 +1,7 @@
 /*
  * SPDX-License-Identifier: BSD-3-Clause
- * primary-grid.c: the primary field of a dipole coil tabulated once on graded
+ * primary-grid.c: the primary field of a dipole (or line-segment) coil, every
+ * stimulator driven with the same dI/dt, tabulated once on graded
  * grids in the coil frame, then interpolated at the mesh nodes for every pose.
  *
  * A direct dipole sum costs (nodes x dipoles) per pose: ~0.1 s for 190k nodes
@@ -60,9 +61,8 @@ int tmsf_primary_grid_build(const tmsf_coil *coil, double head_radius_m, tmsf_pr
    * nearest to the head, where the relative interpolation error, which
    * grows like (spacing / distance)^4, is that measured above; nearer
    * nodes get the direct sum */
-  double zmax = 0.0;
-  for (int64_t k = 0; k < coil->num_dipoles; k++)
-    if (coil->pos[3 * k + 2] > zmax) zmax = coil->pos[3 * k + 2];
+  double zmax = tmsf_coil_max_source_z(coil); /* dipoles and segment ends */
+  if (!(zmax > 0.0)) zmax = 0.0;
   const double z0 = zmax + 0.012;
   const double spacing[PG_LEVELS] = {0.002, 0.003, 0.004};
   const double bounds[PG_LEVELS + 1] = {z0, z0 + 0.060, z0 + 0.120,

@@ -637,8 +637,9 @@ static int pose_primary(tmsf_simulation *s, const tmsf_coil *coil, const double 
                         double *dadt) {
   /* AUTO tabulates a coil from its second pose on (or when a batch brings
    * several): building the table costs several direct evaluations, so a
-   * single pose never pays for it. */
-  int grid = coil->kind == TMSF_COIL_DIPOLES &&
+   * single pose never pays for it.  Coils of dipoles and/or line segments
+   * driven by one stimulator can be tabulated (tmsf_coil_tabulable). */
+  int grid = tmsf_coil_tabulable(coil) &&
              (s->primary_method == TMSF_PRIMARY_GRID ||
               (s->primary_method == TMSF_PRIMARY_AUTO && coil->precision == TMSF_PRECISION_SINGLE &&
                s->n >= PRIMARY_GRID_MIN_NODES &&
@@ -857,6 +858,18 @@ int tmsf_simulation_solve(tmsf_simulation *s, const tmsf_coil *coil,
   return tmsf_simulation_solve_sources(s, 1, &src, didt_A_per_s, field);
 }
 
+/* dA/dt of one source at the internal nodes: one stimulator of a coil is
+ * evaluated directly (the table holds a coil driven as a whole). */
+static int source_primary(tmsf_simulation *s, const tmsf_primary_source *src, double *dadt) {
+  if (src->stimulator < 0) return pose_primary(s, src->coil, src->head_from_coil_m, src->didt_A_per_s, dadt);
+  s->t_pgrid = 0.0;
+  s->last_primary = 1;
+  int ierr = tmsf_coil_primary_field_one(src->coil, src->stimulator, src->head_from_coil_m, src->didt_A_per_s,
+                                         s->n, s->xyz, dadt, &s->outside);
+  if (ierr && src->coil->ctx != s->ctx) TMSF_ERROR(s->ctx, ierr, "%s", tmsf_context_last_error(src->coil->ctx));
+  return ierr;
+}
+
 /* One solve for the sum of the sources' primary fields (tmsf-impl.h); one
  * source is tmsf_simulation_solve, several a coil set (coilset.c). */
 int tmsf_simulation_solve_sources(tmsf_simulation *s, int num_sources, const tmsf_primary_source *src,
@@ -868,13 +881,13 @@ int tmsf_simulation_solve_sources(tmsf_simulation *s, int num_sources, const tms
   const int64_t nn = s->n;
   double t0 = tmsf_wtime();
   s->dadt_valid = 0;
-  TMSF_CALL(pose_primary(s, src[0].coil, src[0].head_from_coil_m, src[0].didt_A_per_s, s->dadt));
+  TMSF_CALL(source_primary(s, &src[0], s->dadt));
   if (num_sources > 1) { /* the primary fields superpose: sum them at the nodes */
     double *tmp = tmsf_malloc_array((size_t)nn * 3, sizeof(double));
     if (!tmp) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "out of memory for %d coils", num_sources);
     int64_t outside = s->outside;
     for (int k = 1; k < num_sources; k++) {
-      int ierr = pose_primary(s, src[k].coil, src[k].head_from_coil_m, src[k].didt_A_per_s, tmp);
+      int ierr = source_primary(s, &src[k], tmp);
       if (ierr) {
         free(tmp);
         return ierr;

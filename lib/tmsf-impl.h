@@ -155,28 +155,66 @@ int tmsf_msh_write(const tmsf_mesh *mesh, const tmsf_field *field, const char *p
 /* Coils                                                                     */
 /* ------------------------------------------------------------------------- */
 
-struct tmsf_coil {
-  tmsf_context *ctx;
-  tmsf_coil_kind kind;
+/* One element of a coil: one kind of model driven by one stimulator. */
+typedef struct tmsf_coil_element {
+  tmsf_coil_kind kind; /* DIPOLES, SEGMENTS or GRID */
   char *name;
-  int num_keys;
-  char **keys;
-  char **values;
-  double didt_max; /* A/s, NAN when unknown */
-  tmsf_precision precision; /* of the dipole sum */
-  uint64_t uid;             /* unique for the process's lifetime (caches key on it) */
-  /* dipoles (coil frame) */
-  int64_t num_dipoles;
-  double *pos; /* 3*n, m */
-  double *mom; /* 3*n, A m^2 per A */
+  int stimulator;
+  /* dipoles / segments (coil frame) */
+  int64_t n;
+  double *pos; /* 3n, m (segment midpoints) */
+  double *vec; /* 3n: dipole moments A m^2 per A, or segment vectors dl in m */
   /* grid (coil frame) */
   int64_t dims[3];
   float *grid;       /* 3 * nx*ny*nz, component slowest */
   double origin[3];  /* coil-frame position of index (0,0,0), m */
   double spacing[3]; /* m */
+} tmsf_coil_element;
+
+typedef struct tmsf_coil_stimulator {
+  char *name;      /* NULL when unknown */
+  char *brand;     /* NULL when unknown */
+  double didt_max; /* A/s at 100 % MSO, NAN when unknown */
+} tmsf_coil_stimulator;
+
+#define TMSF_COIL_MAX_STIMULATORS 64
+
+struct tmsf_coil {
+  tmsf_context *ctx;
+  tmsf_coil_kind kind; /* of all elements, MIXED when they differ, 0 when empty */
+  char *name;
+  int num_keys;
+  char **keys;
+  char **values;
+  tmsf_precision precision; /* of the dipole sum */
+  uint64_t uid;             /* unique for the process's lifetime and renewed by every
+                               change of the elements (caches key on it) */
+  int num_elements;
+  tmsf_coil_element *elements;
+  int num_stimulators;
+  tmsf_coil_stimulator *stimulators;
+  int64_t num_dipoles; /* over all dipole elements */
 };
 
 int tmsf_coil_alloc(tmsf_context *ctx, tmsf_coil **coil);
+/* Append an element of kind DIPOLES or SEGMENTS taking ownership of pos and
+ * vec (3n doubles each, freed on failure); values are not checked. */
+int tmsf_coil_add_owned(tmsf_coil *coil, tmsf_coil_kind kind, int stimulator, const char *name,
+                        int64_t n, double *pos, double *vec);
+/* Ensure stimulators 0..index exist. */
+int tmsf_coil_ensure_stimulator(tmsf_coil *coil, int index);
+/* Primary field of one stimulator of a coil (stimulator < 0: all of them)
+ * driven at didt, the others at 0. */
+int tmsf_coil_primary_field_one(const tmsf_coil *coil, int stimulator, const double P[16], double didt,
+                                int64_t n, const double *pts, double *dadt, int64_t *outside);
+/* Append a header key (copies). */
+int tmsf_coil_add_header(tmsf_coil *coil, const char *key, const char *value);
+/* Largest z of any dipole or segment end, m (coil frame); -INFINITY if none. */
+double tmsf_coil_max_source_z(const tmsf_coil *coil);
+/* Whether the tabulated primary field (primary-grid.c) can stand for this
+ * coil driven through tmsf_coil_primary_field (one dI/dt for every
+ * stimulator): it has elements and they are all dipoles or segments. */
+int tmsf_coil_tabulable(const tmsf_coil *coil);
 
 /* Tabulated primary field of a dipole coil (primary-grid.c). */
 typedef struct tmsf_primary_grid tmsf_primary_grid;
@@ -192,6 +230,12 @@ int tmsf_ccd_read_buffer(tmsf_context *ctx, const char *origin, const char *data
                          tmsf_coil **coil);
 int tmsf_ccd_read(tmsf_context *ctx, const char *path, tmsf_coil **coil);
 int tmsf_nifti_coil_read(tmsf_context *ctx, const char *path, tmsf_coil **coil);
+int tmsf_tcd_read(tmsf_context *ctx, const char *path, tmsf_coil **coil);
+/* NIfTI A-field writer (io-nifti.c): descrip (<= 79 chars, may be NULL) goes
+ * to the header's descrip field. */
+int tmsf_nifti_coil_write(const tmsf_coil *coil, const char *path, const char *descrip);
+int tmsf_tcd_read_buffer(tmsf_context *ctx, const char *origin, const char *data, size_t size,
+                         tmsf_coil **coil);
 
 /* ------------------------------------------------------------------------- */
 /* Files                                                                     */
@@ -228,7 +272,7 @@ typedef struct tmsf_primary_source {
   const tmsf_coil *coil;
   const double *head_from_coil_m; /* 16 values */
   double didt_A_per_s;
-  int stimulator; /* reserved for multi-stimulator coils: -1 = the coil as a whole */
+  int stimulator; /* -1: every stimulator of the coil at didt; s >= 0: stimulator s alone */
 } tmsf_primary_source;
 
 /* The solve path of tmsf_simulation_solve for the sum of the primary fields

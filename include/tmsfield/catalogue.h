@@ -50,7 +50,7 @@ typedef struct tmsf_coil_info {
   const char *brand;        /**< header key brand, e.g. "MagVenture" */
   const char *stimulator;   /**< header key stimulator, e.g. "MagPro X100" */
   double didt_max_A_per_s;  /**< dI/dt at 100 % MSO on that stimulator, A/s; NAN if unknown */
-  int64_t num_elements;     /**< dipoles (.ccd: header line 2); 0 for grid coils */
+  int64_t num_elements;     /**< dipoles and line segments (.ccd: header line 2); 0 for grid coils */
   const char *path;         /**< the file */
   const char *format;       /**< "ccd", "tcd" or "nifti" */
   const char *source;       /**< "directory", "TMSF_COIL_PATH" or "data" */

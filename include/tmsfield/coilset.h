@@ -29,12 +29,22 @@ TMSF_EXPORT int tmsf_coilset_destroy(tmsf_coilset **set);
  * (checked: tmsf_pose_check) driven at didt_A_per_s (finite; any sign: a
  * negative dI/dt reverses the current).  *index (may be NULL) receives the
  * entry's index, 0 for the first.  A coil may appear in several entries.
- * (Multi-stimulator coils: an entry drives the coil as a whole; a per-entry
- * stimulator index is reserved for a later tmsf_coilset_add_stimulator.)
+ * The entry drives every stimulator of a multi-stimulator coil at this dI/dt;
+ * tmsf_coilset_add_stimulator drives one of them.
  */
 TMSF_EXPORT int tmsf_coilset_add(tmsf_coilset *set, const tmsf_coil *coil,
                                  const double head_from_coil_m[16], double didt_A_per_s,
                                  int *index);
+
+/**
+ * Add an entry that drives stimulator `stimulator` (0-based; see
+ * tmsf_coil_get_num_stimulators) of a multi-stimulator coil alone, the
+ * coil's other stimulators at 0; stimulator -1 is tmsf_coilset_add.  Each
+ * channel of a multi-channel coil gets its own entry and dI/dt.
+ */
+TMSF_EXPORT int tmsf_coilset_add_stimulator(tmsf_coilset *set, const tmsf_coil *coil,
+                                            int stimulator, const double head_from_coil_m[16],
+                                            double didt_A_per_s, int *index);
 
 /** Number of entries. */
 TMSF_EXPORT int tmsf_coilset_get_size(const tmsf_coilset *set, int *num_entries);

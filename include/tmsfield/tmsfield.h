@@ -13,6 +13,7 @@
 #include <tmsfield/context.h>
 #include <tmsfield/mesh.h>
 #include <tmsfield/coil.h>
+#include <tmsfield/coil-parametric.h>
 #include <tmsfield/pose.h>
 #include <tmsfield/solver.h>
 #include <tmsfield/simulation.h>
