@@ -216,6 +216,19 @@ void optimize(C3t3 &c3t3, const Mesh_domain &domain, const Mesh_criteria &criter
   (void)criteria;
 }
 
+// CGAL's default failure handlers print to std::cerr before throwing; the
+// library never prints, so failures only throw (caught below) while meshing.
+void silent_handler(const char *, const char *, const char *, int, const char *) {}
+struct Quiet_cgal {
+  CGAL::Failure_function old_error, old_warning;
+  Quiet_cgal()
+      : old_error(CGAL::set_error_handler(silent_handler)), old_warning(CGAL::set_warning_handler(silent_handler)) {}
+  ~Quiet_cgal() {
+    CGAL::set_error_handler(old_error);
+    CGAL::set_warning_handler(old_warning);
+  }
+};
+
 struct Threads {
 #if TMSF_HAVE_TBB
   std::unique_ptr<tbb::global_control> gc;
@@ -235,6 +248,7 @@ extern "C" int tmsf_cgal_mesh_image(const uint8_t *tags, const int64_t dims[3], 
                                     const tmsf_cgal_settings *s, tmsf_cgal_result *res) {
   std::memset(res, 0, sizeof(*res));
   try {
+    Quiet_cgal quiet;
     Threads threads(s->num_threads);
     CGAL::get_default_random() = CGAL::Random(s->seed);
     _image *im = _createImage((size_t)dims[0], (size_t)dims[1], (size_t)dims[2], 1, vox_mm[0], vox_mm[1],
@@ -288,6 +302,7 @@ extern "C" int tmsf_cgal_mesh_spheres(int n, const double *radii_mm, const int32
                                       int num_threads, tmsf_cgal_result *res) {
   std::memset(res, 0, sizeof(*res));
   try {
+    Quiet_cgal quiet;
     Threads threads(num_threads);
     CGAL::get_default_random() = CGAL::Random(1);
     std::vector<double> r2(radii_mm, radii_mm + n);
