@@ -23,5 +23,8 @@
 #include <tmsfield/region.h>
 #include <tmsfield/dose.h>
 #include <tmsfield/coilset.h>
+#include <tmsfield/surface.h>
+#include <tmsfield/targets.h>
+#include <tmsfield/head.h>
 
 #endif /* TMSFIELD_H */
