@@ -26,5 +26,7 @@
 #include <tmsfield/surface.h>
 #include <tmsfield/targets.h>
 #include <tmsfield/head.h>
+#include <tmsfield/labels.h>
+#include <tmsfield/meshing.h>
 
 #endif /* TMSFIELD_H */
