@@ -47,7 +47,7 @@ import json, sys
 d = {t[\"name\"]: t for t in json.load(open(sys.argv[1]))}
 for name in d:
     print(\"%-9s distance to grey matter %.2f mm\" % (name, d[name][\"distance_mm\"]))
-for name in (\"M1\", \"M1-right\", \"DLPFC\"):
+for name in (\"M1\", \"DLPFC\"):
     assert d[name][\"distance_mm\"] <= 2.0, (name, d[name][\"distance_mm\"])
 " "$tmp/targets.json"' "M1 and DLPFC within 2 mm of grey matter"
 
