@@ -232,6 +232,37 @@ static void test_depth(tmsf_context *ctx, tmsf_mesh *mesh) {
   tmsf_surface_destroy(&white);
 }
 
+/* The scalp surface 1005 agrees with the mesh's own scalp (tmsf_mesh_get_scalp:
+ * the same nodes and area-weighted normals, computed separately). */
+static void test_scalp(tmsf_context *ctx) {
+  tmsf_mesh *mesh = NULL;
+  REQUIRE_OK(ctx, tmsf_mesh_read(ctx, test_path("data/spheres/sphere3.msh"), &mesh));
+  tmsf_surface *s = NULL;
+  REQUIRE_OK(ctx, tmsf_surface_create(mesh, TMSF_SURFACE_SCALP, &s));
+  int64_t nv, ns;
+  const int32_t *sn, *vn;
+  const double *snorm, *vnorm;
+  tmsf_surface_get_sizes(s, &nv, NULL);
+  tmsf_surface_get_mesh_nodes(s, &vn);
+  tmsf_surface_get_vertex_normals(s, &vnorm);
+  CHECK_OK(ctx, tmsf_mesh_get_scalp(mesh, &ns, &sn, &snorm));
+  CHECK(ns == nv, "scalp: %lld nodes, surface %lld", (long long)ns, (long long)nv);
+  double maxd = 0;
+  int same = ns == nv;
+  for (int64_t i = 0; same && i < nv; i++) {
+    int64_t j = 0; /* both sorted by mesh node?  search to be safe */
+    while (j < ns && sn[j] != vn[i]) j++;
+    if (j == ns) {
+      same = 0;
+      break;
+    }
+    for (int k = 0; k < 3; k++) maxd = fmax(maxd, fabs(snorm[3 * j + k] - vnorm[3 * i + k]));
+  }
+  CHECK(same && maxd < 1e-12, "scalp surface vs tmsf_mesh_get_scalp: same nodes %d, normals differ by %g", same, maxd);
+  tmsf_surface_destroy(&s);
+  tmsf_mesh_destroy(&mesh);
+}
+
 int main(void) {
   tmsf_context *ctx = NULL;
   REQUIRE_OK(NULL, tmsf_context_create(&ctx));
@@ -243,6 +274,7 @@ int main(void) {
   test_surfaces(ctx, without, "derived");
   test_derived(ctx, with, without);
   test_depth(ctx, with);
+  test_scalp(ctx);
   tmsf_mesh_destroy(&with);
   tmsf_mesh_destroy(&without);
   tmsf_context_destroy(&ctx);
