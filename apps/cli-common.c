@@ -203,3 +203,66 @@ int cli_sim_apply(const cli_sim *o, tmsf_simulation *sim) {
   if (!st && o->field_tolerance > 0.0) st = tmsf_simulation_set_field_tolerance(sim, o->field_tolerance);
   return st;
 }
+
+/* ------------------------------------------------------------------------- */
+/* Head: --mesh / --head / --head-preset                                     */
+/* ------------------------------------------------------------------------- */
+
+void cli_head_init(cli_head *h) { memset(h, 0, sizeof(*h)); }
+
+int cli_head_option(int argc, char **argv, int *i, cli_head *h, char *err, size_t errlen) {
+  const char *a = argv[*i];
+  const char **dst = !strcmp(a, "--mesh") ? &h->mesh
+                     : !strcmp(a, "--head") ? &h->head
+                     : !strcmp(a, "--head-preset") ? &h->preset
+                                                   : NULL;
+  if (!dst) return 0;
+  if (*i + 1 >= argc) {
+    snprintf(err, errlen, "option %s needs a value", a);
+    return -1;
+  }
+  *dst = argv[++(*i)];
+  return 1;
+}
+
+const char *cli_head_complete(const cli_head *h, char *err, size_t errlen) {
+  if (!h->mesh && !h->head) {
+    snprintf(err, errlen, "--mesh FILE is required (or --head default|FILE.msh|LABELS.nii.gz)");
+    return err;
+  }
+  if (h->mesh && h->head) {
+    snprintf(err, errlen, "give --mesh FILE or --head SPEC, not both");
+    return err;
+  }
+  if (h->preset && !h->head) {
+    snprintf(err, errlen, "--head-preset needs --head LABELS.nii.gz");
+    return err;
+  }
+  return NULL;
+}
+
+const char *cli_head_name(const cli_head *h) { return h->mesh ? h->mesh : h->head; }
+
+int cli_head_open(tmsf_context *ctx, const cli_head *h, const char *prog, int quiet, tmsf_mesh **mesh) {
+  if (h->mesh) return tmsf_mesh_read(ctx, h->mesh, mesh);
+  tmsf_head_info info;
+  int ierr = tmsf_head_query(ctx, h->head, h->preset, &info);
+  if (ierr) return ierr;
+  if (!quiet && info.kind == TMSF_HEAD_LABELS && !info.cache_exists) {
+    if (info.builtin)
+      fprintf(stderr, "%s: meshing the built-in head (first use, about a minute on 2 cores; cached%s%s)\n", prog,
+              info.cache_path[0] ? " in " : ": no cache directory", info.cache_path);
+    else
+      fprintf(stderr, "%s: meshing %s with preset %s (first use; cached%s%s)\n", prog, info.source, info.preset,
+              info.cache_path[0] ? " in " : ": no cache directory", info.cache_path);
+  }
+  ierr = tmsf_head_open_ex(ctx, h->head, h->preset, &info, mesh);
+  if (ierr || quiet || info.kind != TMSF_HEAD_LABELS) return ierr;
+  if (info.from_cache)
+    fprintf(stderr, "%s: head %s: mesh from the cache %s\n", prog, h->head, info.cache_path);
+  else
+    fprintf(stderr, "%s: head %s: meshed in %.1f s%s%s%s\n", prog, h->head, info.mesh_time_s,
+            info.cache_rebuilt ? " (the cache file was corrupt: replaced)" : "",
+            info.cache_written ? ", cached in " : " (not cached)", info.cache_written ? info.cache_path : "");
+  return TMSF_SUCCESS;
+}

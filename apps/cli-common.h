@@ -70,4 +70,27 @@ const char *cli_sim_complete(const cli_sim *o, char *err, size_t errlen);
 int cli_sim_apply_mesh(const cli_sim *o, tmsf_mesh *mesh);
 int cli_sim_apply(const cli_sim *o, tmsf_simulation *sim);
 
+/* The head of a solving command: --mesh FILE.msh, or --head default|FILE.msh|
+ * LABELS.nii.gz with an optional --head-preset NAME for label volumes
+ * (tmsf_head_open_ex: label volumes are meshed at first use and cached). */
+typedef struct cli_head {
+  const char *mesh, *head, *preset;
+} cli_head;
+
+void cli_head_init(cli_head *h);
+
+/* As cli_pose_option, for --mesh, --head and --head-preset. */
+int cli_head_option(int argc, char **argv, int *i, cli_head *h, char *err, size_t errlen);
+
+/* NULL when exactly one of --mesh / --head is given, else a message. */
+const char *cli_head_complete(const cli_head *h, char *err, size_t errlen);
+
+/* The name to print for the head (the --mesh file or the --head spec). */
+const char *cli_head_name(const cli_head *h);
+
+/* Open the head.  Unless quiet, says on stderr when a label volume is
+ * about to be meshed (first use) and afterwards whether the mesh came from
+ * the cache.  A library status. */
+int cli_head_open(tmsf_context *ctx, const cli_head *h, const char *prog, int quiet, tmsf_mesh **mesh);
+
 #endif

@@ -17,7 +17,7 @@
 
 static void usage_dose(FILE *f) {
   fprintf(f,
-          "usage: tmsfield dose --mesh FILE.msh --coil FILE\n"
+          "usage: tmsfield dose (--mesh FILE.msh | --head SPEC) --coil FILE\n"
           "         (--pose 16 NUMBERS | --centre X,Y,Z --ydir X,Y,Z [--distance MM])\n"
           "         --target X,Y,Z [--radius MM] [--tags LIST] [--metric NAME]\n"
           "         (--field-vpm V_PER_M | --rmt PERCENT --rmt-target X,Y,Z\n"
@@ -33,6 +33,8 @@ static void usage_dose(FILE *f) {
           "reported and flagged as beyond the stimulator's limit (warning on stderr).\n"
           "\n"
           "  --mesh FILE        Gmsh head mesh (millimetres)\n"
+          "  --head SPEC        instead of --mesh: default (built-in Colin27 head, MNI mm),\n"
+          "                     FILE.msh or LABELS.nii.gz [--head-preset NAME], as in simulate\n"
           "  --coil FILE        coil (.ccd, NIfTI); %% MSO needs its dIdtmax\n"
           "  --pose, --centre, --ydir, --distance   the coil pose, as in 'tmsfield simulate'\n"
           "  --target X,Y,Z     centre of the target region, mm\n"
@@ -84,6 +86,7 @@ typedef struct dose_opts {
   int num_tags;
   int32_t tags[TMSF_REGION_MAX_TAGS];
   cli_sim sim;
+  cli_head head;
 } dose_opts;
 
 static int parse_tags(const char *s, dose_opts *o) {
@@ -106,6 +109,7 @@ static int parse_dose(int argc, char **argv, dose_opts *o) {
   cli_pose_init(&o->pose);
   cli_pose_init(&o->rmt_pose);
   cli_sim_init(&o->sim);
+  cli_head_init(&o->head);
   o->radius_mm = 10.0;
   o->metric = "mean";
   char err[256];
@@ -115,6 +119,7 @@ static int parse_dose(int argc, char **argv, dose_opts *o) {
     int r = cli_pose_option(argc, argv, &i, "", &o->pose, err, sizeof(err));
     if (r == 0) r = cli_pose_option(argc, argv, &i, "rmt-", &o->rmt_pose, err, sizeof(err));
     if (r == 0) r = cli_sim_option(argc, argv, &i, &o->sim, err, sizeof(err));
+    if (r == 0) r = cli_head_option(argc, argv, &i, &o->head, err, sizeof(err));
     if (r < 0) return fail_usage("%s", err);
     if (r > 0) continue;
 #define NEED_VALUE()                                                                               \
@@ -125,9 +130,6 @@ static int parse_dose(int argc, char **argv, dose_opts *o) {
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       usage_dose(stdout);
       exit(0);
-    } else if (!strcmp(a, "--mesh")) {
-      NEED_VALUE();
-      o->mesh = val;
     } else if (!strcmp(a, "--coil")) {
       NEED_VALUE();
       o->coil = val;
@@ -170,7 +172,8 @@ static int parse_dose(int argc, char **argv, dose_opts *o) {
     }
 #undef NEED_VALUE
   }
-  if (!o->mesh) return fail_usage("--mesh FILE is required");
+  if (cli_head_complete(&o->head, err, sizeof(err))) return fail_usage("%s", err);
+  o->mesh = cli_head_name(&o->head);
   if (!o->coil) return fail_usage("--coil FILE is required");
   const char *msg = cli_pose_complete(&o->pose, "", err, sizeof(err));
   if (msg) return fail_usage("%s", msg);
@@ -259,7 +262,7 @@ int tmsf_cmd_dose(int argc, char **argv) {
     return EXIT_USAGE;
   }
   if ((ierr = tmsf_context_set_threads(ctx, o.sim.threads))) goto lib_error;
-  if ((ierr = tmsf_mesh_read(ctx, o.mesh, &mesh))) goto lib_error;
+  if ((ierr = cli_head_open(ctx, &o.head, "tmsfield", 0, &mesh))) goto lib_error;
   if ((ierr = cli_sim_apply_mesh(&o.sim, mesh))) goto lib_error;
   if ((ierr = tmsf_coil_open(ctx, o.coil, &coil))) goto lib_error;
   if (o.rmt_coil && (ierr = tmsf_coil_open(ctx, o.rmt_coil, &rmt_coil))) goto lib_error;

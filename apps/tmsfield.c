@@ -31,6 +31,7 @@ static void usage_main(FILE *f) {
           "commands:\n"
           "  simulate   E-field of one coil pose on a head mesh\n"
           "  coils      list the coils found by name (shipped, TMSF_COIL_PATH, --dir)\n"
+          "  targets    list the named MNI targets (M1, DLPFC, F3, ...), optionally on a head\n"
           "  protocol   pulse times, %%MSO, dI/dt and field of a stimulation protocol\n"
           "  dose       %%MSO for a target field in a region, or a motor threshold moved to another pose\n"
           "  mesh       tetrahedral head mesh of a NIfTI label volume (CGAL)\n"
@@ -42,7 +43,7 @@ static void usage_main(FILE *f) {
 
 static void usage_simulate(FILE *f) {
   fprintf(f,
-          "usage: %s simulate --mesh FILE.msh --coil FILE\n"
+          "usage: %s simulate (--mesh FILE.msh | --head default|FILE.msh|LABELS.nii.gz) --coil FILE\n"
           "         (--pose 16 NUMBERS | --centre X,Y,Z --ydir X,Y,Z [--distance MM])\n"
           "         (--didt A_PER_S | --mso PERCENT) --out FILE.msh [options]\n"
           "\n"
@@ -51,6 +52,10 @@ static void usage_simulate(FILE *f) {
           "readable by Gmsh and SimNIBS).\n"
           "\n"
           "  --mesh FILE        Gmsh mesh (2.2 or 4.1, ASCII or binary), millimetres\n"
+          "  --head SPEC        instead of --mesh: default (the built-in Colin27 head, MNI\n"
+          "                     space, meshed at first use and cached), FILE.msh, or a\n"
+          "                     label volume LABELS.nii.gz (meshed and cached likewise;\n"
+          "                     --head-preset NAME: colin27, brainweb, simnibs, roast)\n"
           "  --coil FILE        SimNIBS .ccd dipole coil or A-field NIfTI (.nii, .nii.gz)\n"
           "  --pose M11,...,M44 head-from-coil 4x4 matrix, row-major, translation in mm\n"
           "                     (SimNIBS matsimnibs); 16 numbers, comma or space separated\n"
@@ -96,6 +101,7 @@ static int fail_lib(tmsf_context *ctx, int status) {
 
 typedef struct sim_opts {
   const char *mesh, *coil, *out;
+  cli_head head;
   int have_pose, have_centre, have_ydir, have_didt, have_mso, quiet;
   double didt, mso;
   cli_pose pose;
@@ -106,12 +112,14 @@ static int parse_simulate(int argc, char **argv, sim_opts *o) {
   memset(o, 0, sizeof(*o));
   cli_pose_init(&o->pose);
   cli_sim_init(&o->sim);
+  cli_head_init(&o->head);
   char err[256];
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     int r = cli_pose_option(argc, argv, &i, "", &o->pose, err, sizeof(err));
     if (r == 0) r = cli_sim_option(argc, argv, &i, &o->sim, err, sizeof(err));
+    if (r == 0) r = cli_head_option(argc, argv, &i, &o->head, err, sizeof(err));
     if (r < 0) return fail_usage("%s", err);
     if (r > 0) continue;
 #define NEED_VALUE()                                                                               \
@@ -122,9 +130,6 @@ static int parse_simulate(int argc, char **argv, sim_opts *o) {
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       usage_simulate(stdout);
       exit(0);
-    } else if (!strcmp(a, "--mesh")) {
-      NEED_VALUE();
-      o->mesh = val;
     } else if (!strcmp(a, "--coil")) {
       NEED_VALUE();
       o->coil = val;
@@ -146,7 +151,8 @@ static int parse_simulate(int argc, char **argv, sim_opts *o) {
     }
 #undef NEED_VALUE
   }
-  if (!o->mesh) return fail_usage("--mesh FILE is required");
+  if (cli_head_complete(&o->head, err, sizeof(err))) return fail_usage("%s", err);
+  o->mesh = cli_head_name(&o->head);
   if (!o->coil) return fail_usage("--coil FILE is required");
   if (!o->out) return fail_usage("--out FILE.msh is required");
   if (cli_pose_complete(&o->pose, "", err, sizeof(err))) return fail_usage("%s", err);
@@ -178,7 +184,7 @@ static int cmd_simulate(int argc, char **argv) {
   if ((ierr = tmsf_context_set_threads(ctx, o.sim.threads))) goto lib_error;
   struct timespec ts0, ts1;
   clock_gettime(CLOCK_MONOTONIC, &ts0);
-  if ((ierr = tmsf_mesh_read(ctx, o.mesh, &mesh))) goto lib_error;
+  if ((ierr = cli_head_open(ctx, &o.head, prog, o.quiet || mpi_rank != 0, &mesh))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts1);
   t_read = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
   if ((ierr = cli_sim_apply_mesh(&o.sim, mesh))) goto lib_error;
@@ -302,6 +308,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(cmd, "coils")) return tmsf_cmd_coils(argc - 2, argv + 2);
+  if (!strcmp(cmd, "targets")) return tmsf_cmd_targets(argc - 2, argv + 2);
   if (!strcmp(cmd, "dose")) return tmsf_cmd_dose(argc - 2, argv + 2);
   if (!strcmp(cmd, "mesh")) return tmsf_cmd_mesh(argc - 2, argv + 2);
   if (!strcmp(cmd, "simulate")) {

@@ -24,6 +24,9 @@
 #include <tmsfield/region.h>
 #include <tmsfield/dose.h>
 #include <tmsfield/coilset.h>
+#include <tmsfield/surface.h>
+#include <tmsfield/targets.h>
+#include <tmsfield/head.h>
 #include <tmsfield/labels.h>
 #include <tmsfield/meshing.h>
 
