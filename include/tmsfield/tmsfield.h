@@ -23,5 +23,6 @@
 #include <tmsfield/region.h>
 #include <tmsfield/dose.h>
 #include <tmsfield/coilset.h>
+#include <tmsfield/output.h>
 
 #endif /* TMSFIELD_H */
