@@ -31,15 +31,15 @@ static void quiet_off(const h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->func, q-
 
 /* ---- writing ------------------------------------------------------------ */
 
+/* A scalar variable-length UTF-8 string attribute (h5py reads it as str). */
 static int attr_string(hid_t obj, const char *name, const char *value) {
   hid_t t = H5Tcopy(H5T_C_S1);
   if (t < 0) return -1;
-  H5Tset_size(t, strlen(value) > 0 ? strlen(value) : 1);
-  H5Tset_strpad(t, H5T_STR_NULLTERM);
+  H5Tset_size(t, H5T_VARIABLE);
   H5Tset_cset(t, H5T_CSET_UTF8);
   hid_t s = H5Screate(H5S_SCALAR);
   hid_t a = s >= 0 ? H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT) : -1;
-  int rc = a >= 0 && H5Awrite(a, t, value) >= 0 ? 0 : -1;
+  int rc = a >= 0 && H5Awrite(a, t, &value) >= 0 ? 0 : -1;
   if (a >= 0) H5Aclose(a);
   if (s >= 0) H5Sclose(s);
   H5Tclose(t);
@@ -304,8 +304,7 @@ static int read_attr_string(rd *r, const char *name, char *out, size_t len, int 
   int ok = 0;
   if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
     if (H5Tis_variable_str(t) > 0) {
-      hid_t mt = H5Tcopy(H5T_C_S1);
-      H5Tset_size(mt, H5T_VARIABLE);
+      hid_t mt = H5Tcopy(t); /* the file's character set: HDF5 does not convert ASCII <-> UTF-8 */
       char *s = NULL;
       if (H5Aread(a, mt, &s) >= 0 && s) {
         snprintf(out, len, "%s", s);
@@ -316,8 +315,9 @@ static int read_attr_string(rd *r, const char *name, char *out, size_t len, int 
     } else {
       size_t sz = H5Tget_size(t);
       char *s = calloc(sz + 1, 1);
-      hid_t mt = H5Tcopy(H5T_C_S1);
+      hid_t mt = H5Tcopy(t);
       H5Tset_size(mt, sz + 1);
+      H5Tset_strpad(mt, H5T_STR_NULLTERM);
       if (s && H5Aread(a, mt, s) >= 0) {
         snprintf(out, len, "%s", s);
         ok = 1;

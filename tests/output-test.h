@@ -89,7 +89,7 @@ static inline uint64_t lcg_next(uint64_t *s) {
   return *s >> 11;
 }
 
-static int cmp_dbl(const void *a, const void *b) {
+static inline int cmp_dbl(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
