@@ -24,5 +24,7 @@
 #include <tmsfield/dose.h>
 #include <tmsfield/coilset.h>
 #include <tmsfield/output.h>
+#include <tmsfield/labels.h>
+#include <tmsfield/meshing.h>
 
 #endif /* TMSFIELD_H */
