@@ -11,6 +11,22 @@
 
 #include "output-impl.h"
 
+/* Barycentric coordinates of x in tetrahedron e; returns the smallest. */
+static double bary(const tmsf_mesh *m, int64_t e, const double x[3], double lam[4]) {
+  double g[4][3];
+  tmsf_tet_geometry(m->nodes, m->tets + 4 * e, g);
+  const double *x0 = m->nodes + 3 * (int64_t)m->tets[4 * e];
+  double d[3] = {x[0] - x0[0], x[1] - x0[1], x[2] - x0[2]}, mn;
+  lam[0] = 1.0;
+  for (int k = 1; k < 4; k++) {
+    lam[k] = g[k][0] * d[0] + g[k][1] * d[1] + g[k][2] * d[2];
+    lam[0] -= lam[k];
+  }
+  mn = lam[0];
+  for (int k = 1; k < 4; k++) mn = lam[k] < mn ? lam[k] : mn;
+  return mn;
+}
+
 static int tag_slot(const int32_t *tags, int num_tags, int32_t t) {
   for (int i = 0; i < num_tags; i++)
     if (tags[i] == t) return i;
@@ -63,6 +79,7 @@ int tmsf_field_resample_grid(tmsf_field *field, tmsf_sample_mode mode, const int
 #endif
   for (int64_t row = 0; row < nrows; row++) {
     int64_t j = row % ny, k = row / ny;
+    int64_t prev = -1; /* the previous voxel's tetrahedron: often the next one's too */
     for (int64_t i = 0; i < nx; i++) {
       int64_t v = row * nx + i;
       double E[3] = {0.0, 0.0, 0.0};
@@ -72,8 +89,12 @@ int tmsf_field_resample_grid(tmsf_field *field, tmsf_sample_mode mode, const int
         x[r] = 1e-3 * (A[4 * r] * (double)i + A[4 * r + 1] * (double)j + A[4 * r + 2] * (double)k + A[4 * r + 3]);
       if (x[0] >= lo[0] && x[0] <= hi[0] && x[1] >= lo[1] && x[1] <= hi[1] && x[2] >= lo[2] && x[2] <= hi[2]) {
         double lam[4];
-        int64_t e;
-        tmsf_mesh_locate_one(m, x, lam, &e);
+        int64_t e = -1;
+        if (prev >= 0 && bary(m, prev, x, lam) >= 0.0)
+          e = prev;
+        else
+          tmsf_mesh_locate_one(m, x, lam, &e);
+        prev = e;
         int slot = e >= 0 ? tag_slot(tags, num_tags, m->tet_tags[e]) : -1;
         if (slot >= 0) {
           found = 1;
