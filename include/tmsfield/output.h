@@ -38,8 +38,9 @@ typedef enum tmsf_output_quantity {
  * voxels outside the mesh, or in a tetrahedron whose tag is not in tags[0..num_tags)
  * (num_tags 0: every tissue), get 0.
  * out receives nx*ny*nz values (TMSF_OUTPUT_MAGNE) or 3*nx*ny*nz
- * (TMSF_OUTPUT_E; i fastest, component slowest), V/m.  Threaded over voxels;
- * the result does not depend on the thread count.
+ * (TMSF_OUTPUT_E; i fastest, component slowest), V/m.  Threaded over rows
+ * of voxels; the result does not depend on the thread count.  (A voxel
+ * centre on a face shared by two tetrahedra takes either one's value.)
  */
 TMSF_EXPORT int tmsf_field_resample_grid(tmsf_field *field, tmsf_sample_mode mode,
                                          const int64_t dims[3], const double index_to_mm[16],
@@ -53,8 +54,12 @@ TMSF_EXPORT int tmsf_field_resample_grid(tmsf_field *field, tmsf_sample_mode mod
  * parameters) are copied exactly, so the output overlays the reference in
  * viewers.  The voxel-to-mm map used for sampling is the reference's sform
  * when its code is set, else its qform, else the voxel sizes.  Masking and
- * modes as tmsf_field_resample_grid; the image's intent is NIFTI_INTENT_VECTOR
- * for TMSF_OUTPUT_E, its description names the quantity and V/m.
+ * modes as tmsf_field_resample_grid.  |E| is a 3-D image, E a 4-D image
+ * X x Y x Z x 3 (the 4th axis the x, y, z components in the head/world frame,
+ * as SimNIBS writes vector fields); the description names the quantity and
+ * V/m, cal_max holds the largest magnitude of a value.  A NIfTI-2 reference
+ * gives a NIfTI-2 output (its double-precision affines kept).  Cost: about
+ * 1-4 s per million voxels inside the mesh's bounding box on 2 cores.
  */
 TMSF_EXPORT int tmsf_field_write_nifti(tmsf_field *field, tmsf_sample_mode mode,
                                        const char *reference_path, const int32_t *tags,
