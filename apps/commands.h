@@ -11,5 +11,7 @@ int tmsf_cmd_protocol(int argc, char **argv);
 int tmsf_cmd_dose(int argc, char **argv);
 /* tmsfield coils: list the coil catalogue (apps/cmd-coils.c). */
 int tmsf_cmd_coils(int argc, char **argv);
+/* tmsfield mesh: label volume -> head mesh (apps/cmd-mesh.c). */
+int tmsf_cmd_mesh(int argc, char **argv);
 
 #endif

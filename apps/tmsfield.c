@@ -33,6 +33,7 @@ static void usage_main(FILE *f) {
           "  coils      list the coils found by name (shipped, TMSF_COIL_PATH, --dir)\n"
           "  protocol   pulse times, %%MSO, dI/dt and field of a stimulation protocol\n"
           "  dose       %%MSO for a target field in a region, or a motor threshold moved to another pose\n"
+          "  mesh       tetrahedral head mesh of a NIfTI label volume (CGAL)\n"
           "  version    library version and build features\n"
           "\n"
           "Run '%s <command> --help' for the options of a command.\n",
@@ -319,6 +320,7 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "coils")) return tmsf_cmd_coils(argc - 2, argv + 2);
   if (!strcmp(cmd, "dose")) return tmsf_cmd_dose(argc - 2, argv + 2);
+  if (!strcmp(cmd, "mesh")) return tmsf_cmd_mesh(argc - 2, argv + 2);
   if (!strcmp(cmd, "simulate")) {
     /* MPI only when started by mpirun or asked for the distributed solver */
     int want_mpi = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");

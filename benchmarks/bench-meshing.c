@@ -7,7 +7,8 @@
  *   bench-meshing LABELS.nii.gz PRESET [RUNS] [THREADS] [OUT.json] [OUT.msh]
  *
  * Environment overrides of the meshing parameters (mm): TMSF_CELL, TMSF_CELL_FINE,
- * TMSF_FACET, TMSF_FACET_FINE, TMSF_FACET_DIST, TMSF_PERTURB, TMSF_EXUDE, TMSF_OPT_TIME.
+ * TMSF_FACET, TMSF_FACET_FINE, TMSF_FACET_DIST, TMSF_CELL_THIN, TMSF_FACET_THIN, TMSF_THIN_VOXELS
+ * (voxels), TMSF_PERTURB, TMSF_EXUDE, TMSF_ODT, TMSF_OPT_TIME.
  */
 #include <math.h>
 #include <stdio.h>
@@ -73,9 +74,13 @@ int main(int argc, char **argv) {
   env_d("TMSF_FACET_FINE", &p.facet_size_fine_mm);
   env_d("TMSF_FACET_DIST", &p.facet_distance_mm);
   env_d("TMSF_OPT_TIME", &p.optimize_time_s);
+  env_d("TMSF_CELL_THIN", &p.cell_size_thin_mm);
+  env_d("TMSF_FACET_THIN", &p.facet_size_thin_mm);
+  env_i("TMSF_THIN_VOXELS", &p.thin_voxels);
   env_i("TMSF_PERTURB", &p.perturb);
   env_i("TMSF_EXUDE", &p.exude);
   env_i("TMSF_ODT", &p.odt);
+  env_i("TMSF_RELABEL", &p.relabel);
   p.num_threads = threads;
   double *t = calloc((size_t)runs, sizeof(double));
   double load_before[3], load_after[3];
@@ -111,9 +116,10 @@ int main(int argc, char **argv) {
           load_before[0], load_before[1], load_before[2], load_after[0], load_after[1], load_after[2]);
   fprintf(f,
           "  \"params_mm\": {\"cell\": %g, \"cell_fine\": %g, \"facet\": %g, \"facet_fine\": %g, "
-          "\"facet_distance\": %g, \"perturb\": %d, \"exude\": %d, \"odt\": %d},\n",
+          "\"facet_distance\": %g, \"cell_thin\": %g, \"facet_thin\": %g, \"thin_voxels\": %d, "
+          "\"perturb\": %d, \"exude\": %d, \"odt\": %d},\n",
           p.cell_size_mm, p.cell_size_fine_mm, p.facet_size_mm, p.facet_size_fine_mm, p.facet_distance_mm,
-          p.perturb, p.exude, p.odt);
+          p.cell_size_thin_mm, p.facet_size_thin_mm, p.thin_voxels, p.perturb, p.exude, p.odt);
   fprintf(f, "  \"nodes\": %lld,\n  \"tetrahedra\": %lld,\n  \"triangles\": %lld,\n", (long long)q.num_nodes,
           (long long)q.num_tets, (long long)q.num_tris);
   fprintf(f, "  \"inverted\": %lld,\n  \"min_dihedral_deg\": %.3f,\n  \"dihedral_below_5\": %lld,\n",

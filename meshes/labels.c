@@ -183,9 +183,14 @@ static const preset_def presets[] = {
     {"colin27", 6, {1, 2, 3, 4, 5, 6}, {5, 4, 3, 2, 1, 0}},
     /* BrainWeb classes (Collins et al. 1998; Aubert-Broche et al. 2006): 1 CSF 2 GM 3 WM
      * 4 fat 5 muscle 6 muscle/skin 7 skull 8 vessels 9 around fat 10 glial matter 11 dura.
-     * Fat, skin and connective tissue are scalp; muscle keeps its own tag; vessels are
-     * blood; glial matter is WM; dura (a CSF-space membrane) is CSF. */
-    {"brainweb", 11, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {3, 2, 1, 5, 10, 5, 4, 9, 5, 1, 3}},
+     * All extracranial soft tissue (fat, muscle, skin, connective tissue) is scalp, as in
+     * SimNIBS's five-tissue heads: the thin interleaved fat and muscle layers would need
+     * sub-millimetre elements (muscle alone lost 5 % of its volume at the default sizes);
+     * vessels (6 cm^3 of thin tubes, in the CSF space and the sinuses) are CSF, since a
+     * 2-4 mm mesh cannot resolve them as blood (they lost a third of their volume); glial
+     * matter is WM; dura (a CSF-space membrane) is CSF.  A table such as
+     * "1=3,2=2,3=1,4=5,5=10,6=5,7=4,8=9,9=5" keeps muscle and blood. */
+    {"brainweb", 11, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {3, 2, 1, 5, 5, 5, 4, 3, 5, 1, 3}},
     /* ROAST / New York head: 1 WM 2 GM 3 CSF 4 bone 5 skin 6 air */
     {"roast", 6, {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 0}},
     {"newyork", 6, {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 0}},
@@ -355,7 +360,10 @@ static int read_raw(tmsf_context *ctx, const char *path, const nifti_image *im, 
   znzFile fp = znzopen(im->iname, "rb", nifti_is_gzfile(im->iname));
   if (znz_isnull(fp))
     return TMSF_ERROR(ctx, TMSF_ERR_IO, "%s: cannot open the image data in %s", path, im->iname);
-  unsigned char *buf = malloc(bytes ? bytes : 1);
+  /* grow the buffer as data arrives: a header announcing a huge image in a small
+   * file fails on truncation without allocating the announced size */
+  size_t cap = bytes < ((size_t)1 << 24) ? bytes : ((size_t)1 << 24);
+  unsigned char *buf = malloc(cap ? cap : 1);
   if (!buf) {
     znzclose(fp);
     return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory for %zu bytes of voxel data", path,
@@ -364,7 +372,19 @@ static int read_raw(tmsf_context *ctx, const char *path, const nifti_image *im, 
   size_t got = 0;
   if (znzseek(fp, (znz_off_t)im->iname_offset, SEEK_SET) >= 0) {
     while (got < bytes) {
-      size_t k = znzread(buf + got, 1, bytes - got, fp);
+      if (got == cap) {
+        size_t ncap = cap * 2 < bytes ? cap * 2 : bytes;
+        unsigned char *nb = realloc(buf, ncap);
+        if (!nb) {
+          free(buf);
+          znzclose(fp);
+          return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory for %zu bytes of voxel data",
+                            path, bytes);
+        }
+        buf = nb;
+        cap = ncap;
+      }
+      size_t k = znzread(buf + got, 1, cap - got, fp);
       if (k == 0) break;
       got += k;
     }
@@ -456,10 +476,17 @@ int tmsf_labels_read(tmsf_context *ctx, const char *path, tmsf_labels **labels) 
     if (ierr) goto out;
   }
   int64_t dims[3] = {im->nx, im->ny, im->nz};
-  ierr = labels_new(ctx, path, dims, A, &L);
-  if (ierr) goto out;
-  size_t nvox = tmsf_labels_nvox(L);
+  if (im->nx > (1 << 20) || im->ny > (1 << 20) || im->nz > (1 << 20) ||
+      (uint64_t)im->nx * (uint64_t)im->ny * (uint64_t)im->nz > ((uint64_t)1 << 31)) {
+    ierr = TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
+                      "%s: header: %lld x %lld x %lld voxels; at most 2^31 are supported", path,
+                      (long long)im->nx, (long long)im->ny, (long long)im->nz);
+    goto out;
+  }
+  size_t nvox = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2];
   ierr = read_raw(ctx, path, im, nvox * (size_t)im->nbyper, &raw);
+  if (ierr) goto out;
+  ierr = labels_new(ctx, path, dims, A, &L);
   if (ierr) goto out;
   double slope = im->scl_slope != 0.0 && isfinite(im->scl_slope) ? im->scl_slope : 1.0;
   double inter = isfinite(im->scl_inter) ? im->scl_inter : 0.0;

@@ -62,15 +62,14 @@ double now() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-// Sizing field on the tissue image: the smallest size among the 8 voxels
+// Sizing field on a per-voxel size map: the smallest size among the 8 voxels
 // around the point (so a fine tissue is fine up to its boundary).
 struct Image_size_field {
   typedef K::FT FT;
   typedef Mesh_domain::Index Index;
-  const uint8_t *tags;
   int64_t nx, ny, nz;
   double vx, vy, vz;
-  const double *size_by_tag;
+  const float *size;
   FT operator()(const Point_3 &p, const int, const Index &) const {
     double x = p.x() / vx, y = p.y() / vy, z = p.z() / vz;
     int64_t i0 = (int64_t)std::floor(x), j0 = (int64_t)std::floor(y), k0 = (int64_t)std::floor(z);
@@ -79,7 +78,7 @@ struct Image_size_field {
       int64_t i = std::min(std::max(i0 + (d & 1), (int64_t)0), nx - 1);
       int64_t j = std::min(std::max(j0 + ((d >> 1) & 1), (int64_t)0), ny - 1);
       int64_t k = std::min(std::max(k0 + ((d >> 2) & 1), (int64_t)0), nz - 1);
-      s = std::min(s, size_by_tag[tags[(size_t)i + (size_t)nx * ((size_t)j + (size_t)ny * (size_t)k)]]);
+      s = std::min(s, (double)size[(size_t)i + (size_t)nx * ((size_t)j + (size_t)ny * (size_t)k)]);
     }
     return s;
   }
@@ -94,12 +93,21 @@ template <class T> T *copy_out(const std::vector<T> &v) {
 
 int rank_of(int tag) { return tmsf_tissue_rank(tag); }
 
-// Extract tetrahedra (subdomain index = tag), interface triangles (1000 + the
-// inner tissue, normal from inner to outer) and compact nodes.
-void extract(const C3t3 &c3t3, tmsf_cgal_result *res) {
+// Extract tetrahedra, interface triangles (1000 + the inner tissue, normal from
+// inner to outer) and compact nodes.  Without a labeler, cells keep CGAL's
+// subdomain index (the label at the cell's circumcentre) and the triangles are
+// the complex's facets.  With a labeler, the cells of the complex are
+// relabelled by the label image at their centroid (circumcentres of the flat
+// cells along thin tissue sheets lie outside the cell, so their label misplaces
+// volume: sulcal CSF went to GM), cells whose centroid is outside every tissue
+// are dropped, and the triangles are the faces between cells of different
+// labels (still conforming: they are faces of the mesh).
+void extract(const C3t3 &c3t3, tmsf_cgal_result *res, const std::function<int(const Point_3 &)> *labeler) {
   typedef Tr::Vertex_handle Vh;
   typedef Tr::Cell_handle Ch;
+  const Tr &tr = c3t3.triangulation();
   std::unordered_map<Vh, int32_t> vmap;
+  std::unordered_map<Ch, int> cell_label;
   std::vector<double> nodes;
   std::vector<int32_t> tets, tet_tags, tris, tri_tags;
   auto index_of = [&](Vh v) -> int32_t {
@@ -113,25 +121,37 @@ void extract(const C3t3 &c3t3, tmsf_cgal_result *res) {
     vmap.emplace(v, id);
     return id;
   };
-  for (auto c = c3t3.cells_in_complex_begin(); c != c3t3.cells_in_complex_end(); ++c) {
-    for (int i = 0; i < 4; i++) tets.push_back(index_of(c->vertex(i)));
-    tet_tags.push_back((int32_t)c3t3.subdomain_index(c));
-  }
-  for (auto f = c3t3.facets_in_complex_begin(); f != c3t3.facets_in_complex_end(); ++f) {
-    Ch c = f->first;
-    int i = f->second;
-    Ch m = c->neighbor(i);
-    int ta = c3t3.is_in_complex(c) ? (int)c3t3.subdomain_index(c) : 0;
-    int tb = c3t3.is_in_complex(m) ? (int)c3t3.subdomain_index(m) : 0;
-    if (ta == tb) continue;
-    Ch inner = c;
-    int opp = i;
-    int tin = ta;
-    if (rank_of(tb) < rank_of(ta)) {
-      inner = m;
-      opp = m->index(c);
-      tin = tb;
+  auto label_of = [&](Ch c) -> int {
+    if (!labeler) return c3t3.is_in_complex(c) ? (int)c3t3.subdomain_index(c) : 0;
+    if (tr.is_infinite(c)) return 0;
+    auto it = cell_label.find(c);
+    return it == cell_label.end() ? 0 : it->second;
+  };
+  if (labeler) {
+    for (auto c = c3t3.cells_in_complex_begin(); c != c3t3.cells_in_complex_end(); ++c) {
+      double g[3] = {0, 0, 0};
+      for (int i = 0; i < 4; i++) {
+        const auto &wp = c->vertex(i)->point();
+        g[0] += 0.25 * CGAL::to_double(wp.x());
+        g[1] += 0.25 * CGAL::to_double(wp.y());
+        g[2] += 0.25 * CGAL::to_double(wp.z());
+      }
+      int l = (*labeler)(Point_3(g[0], g[1], g[2]));
+      if (l != 0) cell_label.emplace(Ch(c), l);
     }
+    for (auto c = tr.finite_cells_begin(); c != tr.finite_cells_end(); ++c) {
+      int l = label_of(c);
+      if (l == 0) continue;
+      for (int i = 0; i < 4; i++) tets.push_back(index_of(c->vertex(i)));
+      tet_tags.push_back((int32_t)l);
+    }
+  } else {
+    for (auto c = c3t3.cells_in_complex_begin(); c != c3t3.cells_in_complex_end(); ++c) {
+      for (int i = 0; i < 4; i++) tets.push_back(index_of(c->vertex(i)));
+      tet_tags.push_back((int32_t)c3t3.subdomain_index(c));
+    }
+  }
+  auto emit = [&](Ch inner, int opp, int tin) {
     int32_t v[3];
     for (int k = 0; k < 3; k++) v[k] = index_of(inner->vertex((opp + 1 + k) & 3));
     const auto &po = inner->vertex(opp)->point();
@@ -143,6 +163,28 @@ void extract(const C3t3 &c3t3, tmsf_cgal_result *res) {
     if (n[0] * w[0] + n[1] * w[1] + n[2] * w[2] > 0) std::swap(v[1], v[2]);
     tris.insert(tris.end(), v, v + 3);
     tri_tags.push_back(1000 + tin);
+  };
+  if (labeler) {
+    for (auto c = tr.finite_cells_begin(); c != tr.finite_cells_end(); ++c) {
+      int a = label_of(c);
+      if (a == 0) continue;
+      for (int i = 0; i < 4; i++) {
+        Ch m = c->neighbor(i);
+        int b = label_of(m);
+        if (b == a || rank_of(b) < rank_of(a) || (rank_of(b) == rank_of(a) && b < a)) continue;
+        emit(c, i, a);
+      }
+    }
+  } else {
+    for (auto f = c3t3.facets_in_complex_begin(); f != c3t3.facets_in_complex_end(); ++f) {
+      Ch c = f->first;
+      int i = f->second;
+      Ch m = c->neighbor(i);
+      int ta = label_of(c), tb = label_of(m);
+      if (ta == tb) continue;
+      if (rank_of(tb) < rank_of(ta)) emit(m, m->index(c), tb);
+      else emit(c, i, ta);
+    }
   }
   res->num_nodes = (int64_t)(nodes.size() / 3);
   res->num_tets = (int64_t)tet_tags.size();
@@ -202,8 +244,8 @@ extern "C" int tmsf_cgal_mesh_image(const uint8_t *tags, const int64_t dims[3], 
     CGAL::Random rng(s->seed);
     Mesh_domain domain = Mesh_domain::create_labeled_image_mesh_domain(
         image, CGAL::parameters::relative_error_bound = 1e-6, CGAL::parameters::p_rng = &rng);
-    Image_size_field cell{tags, dims[0], dims[1], dims[2], vox_mm[0], vox_mm[1], vox_mm[2], s->cell_size_mm};
-    Image_size_field facet{tags, dims[0], dims[1], dims[2], vox_mm[0], vox_mm[1], vox_mm[2], s->facet_size_mm};
+    Image_size_field cell{dims[0], dims[1], dims[2], vox_mm[0], vox_mm[1], vox_mm[2], s->cell_size_mm};
+    Image_size_field facet{dims[0], dims[1], dims[2], vox_mm[0], vox_mm[1], vox_mm[2], s->facet_size_mm};
     namespace p = CGAL::parameters;
     Mesh_criteria criteria(p::facet_angle = s->facet_angle_deg, p::facet_size = facet,
                            p::facet_distance = s->facet_distance_mm,
@@ -213,7 +255,15 @@ extern "C" int tmsf_cgal_mesh_image(const uint8_t *tags, const int64_t dims[3], 
     res->time_s[0] = now() - t0;
     optimize(c3t3, domain, criteria, s, res);
     double t1 = now();
-    extract(c3t3, res);
+    if (s->relabel) {
+      std::function<int(const Point_3 &)> lab = [&image](const Point_3 &q) -> int {
+        return (int)image.labellized_trilinear_interpolation<unsigned char>(
+            CGAL::to_double(q.x()), CGAL::to_double(q.y()), CGAL::to_double(q.z()), (unsigned char)0);
+      };
+      extract(c3t3, res, &lab);
+    } else {
+      extract(c3t3, res, nullptr);
+    }
     res->time_s[3] = now() - t1;
     if (res->num_tets == 0) {
       std::snprintf(res->message, sizeof(res->message), "the mesher produced no tetrahedra");
@@ -267,7 +317,7 @@ extern "C" int tmsf_cgal_mesh_spheres(int n, const double *radii_mm, const int32
     s.perturb_min_angle_deg = 10;
     s.exude_min_angle_deg = 12;
     optimize(c3t3, domain, criteria, &s, res);
-    extract(c3t3, res);
+    extract(c3t3, res, nullptr);
     if (res->num_tets == 0) {
       std::snprintf(res->message, sizeof(res->message), "the mesher produced no tetrahedra");
       return -1;

@@ -45,10 +45,10 @@ typedef struct tmsf_cgal_result {
 } tmsf_cgal_result;
 
 typedef struct tmsf_cgal_settings {
-  double cell_size_mm[256];  /* per tissue tag */
-  double facet_size_mm[256];
+  const float *cell_size_mm;  /* per voxel of the (padded) image */
+  const float *facet_size_mm;
   double facet_distance_mm, facet_angle_deg, cell_radius_edge;
-  int perturb, exude, odt, lloyd;
+  int perturb, exude, odt, lloyd, relabel;
   double optimize_time_s, perturb_min_angle_deg, exude_min_angle_deg;
   int num_threads, seed;
 } tmsf_cgal_settings;

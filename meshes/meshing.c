@@ -12,18 +12,24 @@ int tmsf_meshing_params_init(tmsf_meshing_params *p) {
   if (!p) return TMSF_ERROR(NULL, TMSF_ERR_ARGUMENT, "params is NULL");
   memset(p, 0, sizeof(*p));
   p->cell_size_mm = 4.0;
-  p->cell_size_fine_mm = 2.0;
+  p->cell_size_fine_mm = 2.4;
   p->facet_size_mm = 3.0;
-  p->facet_size_fine_mm = 1.6;
+  p->facet_size_fine_mm = 1.8;
   p->facet_distance_mm = 0.6;
   p->facet_angle_deg = 25.0;
   p->cell_radius_edge = 3.0;
   p->num_fine_tags = 2;
   p->fine_tags[0] = 2;
   p->fine_tags[1] = 3;
+  p->num_thin_tags = 1;
+  p->thin_tags[0] = 3;
+  p->thin_voxels = 0;
+  p->cell_size_thin_mm = 1.2;
+  p->facet_size_thin_mm = 1.0;
   p->perturb = 1;
   p->exude = 1;
   p->odt = 0;
+  p->relabel = 1;
   p->lloyd = 0;
   p->optimize_time_s = 10.0;
   p->perturb_min_angle_deg = 10.0;
@@ -43,6 +49,8 @@ static int check_params(tmsf_context *ctx, const tmsf_meshing_params *p) {
       {"facet_size_mm", p->facet_size_mm, 0.05, 1000},
       {"facet_size_fine_mm", p->facet_size_fine_mm, 0.05, 1000},
       {"facet_distance_mm", p->facet_distance_mm, 0.01, 100},
+      {"cell_size_thin_mm", p->cell_size_thin_mm, 0.05, 1000},
+      {"facet_size_thin_mm", p->facet_size_thin_mm, 0.05, 1000},
       {"facet_angle_deg", p->facet_angle_deg, 0, 30},
       {"cell_radius_edge", p->cell_radius_edge, 2, 100},
       {"optimize_time_s", p->optimize_time_s, 0, 1e6},
@@ -56,6 +64,10 @@ static int check_params(tmsf_context *ctx, const tmsf_meshing_params *p) {
   if (p->num_fine_tags < 0 || p->num_fine_tags > TMSF_MESHING_MAX_FINE)
     return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "meshing parameter num_fine_tags = %d; expected 0 to %d",
                       p->num_fine_tags, TMSF_MESHING_MAX_FINE);
+  if (p->num_thin_tags < 0 || p->num_thin_tags > TMSF_MESHING_MAX_FINE || p->thin_voxels < 0)
+    return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT,
+                      "meshing parameters num_thin_tags = %d, thin_voxels = %d; expected 0 to %d and >= 0",
+                      p->num_thin_tags, p->thin_voxels, TMSF_MESHING_MAX_FINE);
   if (p->num_threads < 0)
     return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "meshing parameter num_threads = %d; expected >= 0",
                       p->num_threads);
@@ -93,6 +105,71 @@ static int result_to_mesh(tmsf_context *ctx, tmsf_cgal_result *res, const double
                               res->num_tris, res->tris, res->tri_tags, mesh);
   free(xyz);
   return ierr;
+}
+
+/* Per-voxel size maps (mm): coarse sizes, fine sizes in the fine tissues, and
+ * thin sizes in voxels of the thin tissues whose run of equal labels along some
+ * axis is at most thin_voxels long (sulcal CSF sheets, which coarser elements
+ * would merge into the grey matter around them). */
+static int size_maps(tmsf_context *ctx, const uint8_t *img, const int64_t d[3],
+                     const tmsf_meshing_params *p, float **cmap, float **fmap) {
+  size_t n = (size_t)d[0] * (size_t)d[1] * (size_t)d[2];
+  float cell[256], facet[256];
+  unsigned char thin[256] = {0};
+  for (int k = 0; k < 256; k++) {
+    cell[k] = (float)p->cell_size_mm;
+    facet[k] = (float)p->facet_size_mm;
+  }
+  for (int f = 0; f < p->num_fine_tags; f++)
+    if (p->fine_tags[f] >= 0 && p->fine_tags[f] < 256) {
+      cell[p->fine_tags[f]] = (float)p->cell_size_fine_mm;
+      facet[p->fine_tags[f]] = (float)p->facet_size_fine_mm;
+    }
+  for (int f = 0; f < p->num_thin_tags; f++)
+    if (p->thin_tags[f] > 0 && p->thin_tags[f] < 256) thin[p->thin_tags[f]] = 1;
+  *cmap = tmsf_malloc_array(n, sizeof(float));
+  *fmap = tmsf_malloc_array(n, sizeof(float));
+  uint8_t *run = tmsf_calloc_array(n, 1); /* min run length over axes, capped at 255 */
+  if (!*cmap || !*fmap || !run) {
+    free(*cmap);
+    free(*fmap);
+    free(run);
+    *cmap = *fmap = NULL;
+    return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "out of memory for the size field");
+  }
+  memset(run, 255, n);
+  if (p->num_thin_tags > 0 && p->thin_voxels > 0) {
+    const size_t stride[3] = {1, (size_t)d[0], (size_t)d[0] * (size_t)d[1]};
+    for (int ax = 0; ax < 3; ax++) {
+      int a1 = (ax + 1) % 3, a2 = (ax + 2) % 3;
+      for (int64_t u = 0; u < d[a1]; u++)
+        for (int64_t w = 0; w < d[a2]; w++) {
+          size_t base = (size_t)u * stride[a1] + (size_t)w * stride[a2];
+          int64_t start = 0;
+          for (int64_t i = 1; i <= d[ax]; i++) {
+            if (i < d[ax] && img[base + (size_t)i * stride[ax]] == img[base + (size_t)start * stride[ax]]) continue;
+            int64_t len = i - start;
+            uint8_t l8 = (uint8_t)(len < 255 ? len : 255);
+            for (int64_t q = start; q < i; q++) {
+              size_t v = base + (size_t)q * stride[ax];
+              if (run[v] > l8) run[v] = l8;
+            }
+            start = i;
+          }
+        }
+    }
+  }
+  for (size_t v = 0; v < n; v++) {
+    uint8_t t = img[v];
+    (*cmap)[v] = cell[t];
+    (*fmap)[v] = facet[t];
+    if (thin[t] && run[v] <= p->thin_voxels) {
+      (*cmap)[v] = fminf(cell[t], (float)p->cell_size_thin_mm);
+      (*fmap)[v] = fminf(facet[t], (float)p->facet_size_thin_mm);
+    }
+  }
+  free(run);
+  return TMSF_SUCCESS;
 }
 
 int tmsf_mesh_from_labels(const tmsf_labels *labels, const char *preset,
@@ -156,15 +233,15 @@ int tmsf_mesh_from_labels(const tmsf_labels *labels, const char *preset,
     free(img);
     return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "out of memory");
   }
-  for (int k = 0; k < 256; k++) {
-    s->cell_size_mm[k] = p->cell_size_mm;
-    s->facet_size_mm[k] = p->facet_size_mm;
+  float *cmap = NULL, *fmap = NULL;
+  ierr = size_maps(ctx, img, pd, p, &cmap, &fmap);
+  if (ierr) {
+    free(img);
+    free(s);
+    return ierr;
   }
-  for (int f = 0; f < p->num_fine_tags; f++)
-    if (p->fine_tags[f] >= 0 && p->fine_tags[f] < 256) {
-      s->cell_size_mm[p->fine_tags[f]] = p->cell_size_fine_mm;
-      s->facet_size_mm[p->fine_tags[f]] = p->facet_size_fine_mm;
-    }
+  s->cell_size_mm = cmap;
+  s->facet_size_mm = fmap;
   s->facet_distance_mm = p->facet_distance_mm;
   s->facet_angle_deg = p->facet_angle_deg;
   s->cell_radius_edge = p->cell_radius_edge;
@@ -172,6 +249,7 @@ int tmsf_mesh_from_labels(const tmsf_labels *labels, const char *preset,
   s->exude = p->exude;
   s->odt = p->odt;
   s->lloyd = p->lloyd;
+  s->relabel = p->relabel;
   s->optimize_time_s = p->optimize_time_s;
   s->perturb_min_angle_deg = p->perturb_min_angle_deg;
   s->exude_min_angle_deg = p->exude_min_angle_deg;
@@ -181,6 +259,8 @@ int tmsf_mesh_from_labels(const tmsf_labels *labels, const char *preset,
   int rc = tmsf_cgal_mesh_image(img, pd, vox, s, &res);
   free(img);
   free(s);
+  free(cmap);
+  free(fmap);
   if (rc) return TMSF_ERROR(ctx, TMSF_ERR_MESH, "%s: %s", labels->origin, res.message);
   ierr = result_to_mesh(ctx, &res, A, vox, shift, mesh);
   tmsf_cgal_result_free(&res);

@@ -13,9 +13,11 @@
  *       final_tissues labels).
  *   "colin27": Colin27 v3 (fangq/mcx): 1 scalp->5, 2 skull->4, 3 CSF->3,
  *       4 GM->2, 5 WM->1, 6 air->0.
- *   "brainweb": BrainWeb classes: 1 CSF->3, 2 GM->2, 3 WM->1, 4 fat->5
- *       (scalp), 5 muscle->10, 6 muscle/skin->5, 7 skull->4, 8 vessels->9
- *       (blood), 9 around fat->5, 10 glial matter->1, 11 dura->3.
+ *   "brainweb": BrainWeb classes: 1 CSF->3, 2 GM->2, 3 WM->1, 4 fat->5,
+ *       5 muscle->5, 6 muscle/skin->5, 7 skull->4, 8 vessels->3, 9 around
+ *       fat->5, 10 glial matter->1, 11 dura->3 (all extracranial soft tissue
+ *       is scalp and vessels are CSF, as thin layers and tubes that 2-4 mm
+ *       elements cannot resolve; see labels.c; a table keeps muscle/blood).
  *   "roast", "newyork": 1 WM->1, 2 GM->2, 3 CSF->3, 4 bone->4, 5 skin->5,
  *       6 air->0.
  * A table string "FROM=TO,FROM=TO,..." (e.g. "1=5,2=4,7=0") is a user table.

@@ -33,18 +33,24 @@ extern "C" {
 /** Mesher settings (millimetres); fill with tmsf_meshing_params_init. */
 typedef struct tmsf_meshing_params {
   double cell_size_mm;         /**< max tetrahedron circumradius outside the fine tissues (4) */
-  double cell_size_fine_mm;    /**< max circumradius in the fine tissues (2) */
+  double cell_size_fine_mm;    /**< max circumradius in the fine tissues (2.4) */
   double facet_size_mm;        /**< max surface-facet circumradius away from fine tissues (3) */
-  double facet_size_fine_mm;   /**< ... next to fine tissues (1.6) */
+  double facet_size_fine_mm;   /**< ... next to fine tissues (1.8) */
   double facet_distance_mm;    /**< max facet-to-surface distance (0.6) */
   double facet_angle_deg;      /**< min surface-facet angle (25) */
   double cell_radius_edge;     /**< max circumradius / shortest edge (3) */
   int num_fine_tags;           /**< tissues meshed finely (2: GM and CSF) */
   int32_t fine_tags[TMSF_MESHING_MAX_FINE];
+  int num_thin_tags;           /**< tissues refined further where thin (1: CSF) */
+  int32_t thin_tags[TMSF_MESHING_MAX_FINE];
+  int thin_voxels;             /**< "thin": a run of at most this many voxels along an axis (0: off) */
+  double cell_size_thin_mm;    /**< max circumradius in thin parts (1.2) */
+  double facet_size_thin_mm;   /**< max facet circumradius next to thin parts (1.0) */
   int perturb;                 /**< sliver perturbation (1) */
   int exude;                   /**< sliver exudation (1) */
   int odt;                     /**< ODT smoothing (0) */
   int lloyd;                   /**< Lloyd smoothing (0) */
+  int relabel;                 /**< label cells at their centroid, not circumcentre (1) */
   double optimize_time_s;      /**< time limit of each optimisation pass, 0 = none (10) */
   double perturb_min_angle_deg;/**< sliver bound of perturbation (10) */
   double exude_min_angle_deg;  /**< sliver bound of exudation (12) */
