@@ -2,9 +2,9 @@
  * SPDX-License-Identifier: BSD-3-Clause
  * t-output-head.c: the issue's NIfTI criterion on the Colin27 head.
  *
- * The Colin27 v3 label volume (data from ../shared/data/heads, see
- * TMSF_HEADS_DIR) is meshed with the "colin27" preset (cached as a .msh in
- * the build directory), a Magstim 70 mm figure-8 over left M1 is solved, and
+ * The shipped Colin27 v3 label volume (data/heads) is meshed with the
+ * "colin27" preset (cached as a .msh in the build directory: delete it after
+ * changing the mesher), a Magstim 70 mm figure-8 over left M1 is solved, and
  * |E| is written as NIfTI on the label volume's own grid, grey matter only.
  * At 1,000 random grey-matter (tag 2) element centroids, trilinear
  * interpolation of the image through the inverse sform, over the voxels in
@@ -35,9 +35,8 @@ static double trilinear(const nifti_image *im, const float *img, const nifti_dma
 }
 
 int main(void) {
-  const char *heads = getenv("TMSF_HEADS_DIR");
   char labels_path[4096];
-  snprintf(labels_path, sizeof(labels_path), "%s/colin27_v3_labels_mni.nii.gz", heads ? heads : "/work/shared/data/heads");
+  snprintf(labels_path, sizeof(labels_path), "%s", test_path("data/heads/colin27_v3_labels_mni.nii.gz"));
   if (!file_exists(labels_path)) {
     printf("SKIP: %s absent\n", labels_path);
     return 77;
