@@ -127,9 +127,15 @@ TMSF_EXPORT int tmsf_hdf5_read(tmsf_context *ctx, const char *path, tmsf_mesh **
  * the value at a vertex is the area-weighted mean, over the surface
  * triangles at the vertex, of |E| of the tetrahedron on each triangle's
  * tissue side (tag - 1000); with TMSF_SAMPLE_RECOVERED it is |E| of the
- * patch-recovered nodal field of that tissue at the vertex.  Vertices are the
- * surface's nodes in increasing mesh order.  TMSF_ERR_NOT_FOUND when the mesh
- * has no triangle with that tag.
+ * patch-recovered nodal field of that tissue at the vertex (smoother, but on
+ * coarse meshes patch recovery extrapolates poorly at tissue boundaries:
+ * on the 10.8 mm test sphere 5 % of the boundary vertices get more than 5
+ * times the element value, hence ELEMENT is the CLI's default).  Vertices
+ * are the surface's nodes in increasing mesh order; each triangle is
+ * oriented with its normal pointing away from its tissue-side tetrahedron.
+ * The GIfTI XML is written by the library (no gifticlib: see
+ * lib/output-gifti.c).  TMSF_ERR_NOT_FOUND when the mesh has no triangle
+ * with that tag.
  */
 TMSF_EXPORT int tmsf_field_write_gifti(tmsf_field *field, tmsf_sample_mode mode,
                                        int32_t surface_tag, const char *prefix);
