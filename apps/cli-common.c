@@ -241,6 +241,92 @@ const char *cli_head_complete(const cli_head *h, char *err, size_t errlen) {
   return NULL;
 }
 
+/* ------------------------------------------------------------------------- */
+/* Field outputs (NIfTI, HDF5, GIfTI)                                         */
+/* ------------------------------------------------------------------------- */
+
+void cli_out_init(cli_out *o) {
+  memset(o, 0, sizeof(*o));
+  o->gifti_tag = 1002;
+}
+
+int cli_out_option(int argc, char **argv, int *i, cli_out *o, char *err, size_t errlen) {
+  const char *a = argv[*i];
+  const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+  if (!strcmp(a, "--nifti-vector")) {
+    o->vector = 1;
+    return 1;
+  }
+  static const char *const names[] = {"--nifti", "--nifti-ref", "--nifti-tags", "--hdf5", "--gifti",
+                                      "--gifti-tag", "--output-sampling"};
+  int which = -1;
+  for (int k = 0; k < 7; k++)
+    if (!strcmp(a, names[k])) which = k;
+  if (which < 0) return 0;
+  if (!val) {
+    snprintf(err, errlen, "option %s needs a value", a);
+    return -1;
+  }
+  (*i)++;
+  switch (which) {
+  case 0: o->nifti = val; break;
+  case 1: o->nifti_ref = val; break;
+  case 2: {
+    const char *p = val;
+    o->num_tags = 0;
+    while (*p) {
+      char *end;
+      errno = 0;
+      long t = strtol(p, &end, 10);
+      if (end == p || errno || t < 1 || t > 999 || o->num_tags >= CLI_MAX_OUT_TAGS || (*end && *end != ',')) {
+        snprintf(err, errlen, "--nifti-tags expects comma-separated tissue tags (1..999, at most %d), got '%s'",
+                 CLI_MAX_OUT_TAGS, val);
+        return -1;
+      }
+      o->tags[o->num_tags++] = (int32_t)t;
+      p = *end ? end + 1 : end;
+    }
+    if (!o->num_tags) {
+      snprintf(err, errlen, "--nifti-tags expects at least one tag");
+      return -1;
+    }
+    break;
+  }
+  case 3: o->hdf5 = val; break;
+  case 4: o->gifti = val; break;
+  case 5: {
+    double t;
+    if (!parse_double(val, &t) || t != floor(t) || t < 1001 || t > 1999) {
+      snprintf(err, errlen, "--gifti-tag expects a surface tag (1001..1999, e.g. 1002), got '%s'", val);
+      return -1;
+    }
+    o->gifti_tag = (int)t;
+    break;
+  }
+  case 6:
+    if (!strcmp(val, "element")) o->recovered = 0;
+    else if (!strcmp(val, "recovered")) o->recovered = 1;
+    else {
+      snprintf(err, errlen, "--output-sampling expects element or recovered, got '%s'", val);
+      return -1;
+    }
+    break;
+  }
+  return 1;
+}
+
+const char *cli_out_complete(const cli_out *o, int have_label_grid, char *err, size_t errlen) {
+  if (o->nifti && !o->nifti_ref && !have_label_grid) {
+    snprintf(err, errlen, "--nifti needs --nifti-ref REF.nii.gz (the grid to resample onto) unless the head is a label volume");
+    return err;
+  }
+  if (!o->nifti && (o->nifti_ref || o->num_tags || o->vector)) {
+    snprintf(err, errlen, "--nifti-ref, --nifti-tags and --nifti-vector need --nifti FILE.nii.gz");
+    return err;
+  }
+  return NULL;
+}
+
 const char *cli_head_name(const cli_head *h) { return h->mesh ? h->mesh : h->head; }
 
 int cli_head_open(tmsf_context *ctx, const cli_head *h, const char *prog, int quiet, tmsf_mesh **mesh) {
@@ -265,4 +351,26 @@ int cli_head_open(tmsf_context *ctx, const cli_head *h, const char *prog, int qu
             info.cache_rebuilt ? " (the cache file was corrupt: replaced)" : "",
             info.cache_written ? ", cached in " : " (not cached)", info.cache_written ? info.cache_path : "");
   return TMSF_SUCCESS;
+}
+
+int cli_out_write(const cli_out *o, tmsf_field *field, const tmsf_coil *coil, const double P[16],
+                  const char *label_grid, int quiet) {
+  int ierr;
+  tmsf_sample_mode mode = o->recovered ? TMSF_SAMPLE_RECOVERED : TMSF_SAMPLE_ELEMENT;
+  if (o->nifti) {
+    const char *ref = o->nifti_ref ? o->nifti_ref : label_grid;
+    if ((ierr = tmsf_field_write_nifti(field, mode, ref, o->tags, o->num_tags,
+                                       o->vector ? TMSF_OUTPUT_E : TMSF_OUTPUT_MAGNE, o->nifti)))
+      return ierr;
+    if (!quiet) printf("output    %s (%s on the grid of %s)\n", o->nifti, o->vector ? "E" : "|E|", ref);
+  }
+  if (o->hdf5) {
+    if ((ierr = tmsf_field_write_hdf5(field, coil, P, NULL, 0, o->hdf5))) return ierr;
+    if (!quiet) printf("output    %s (HDF5: mesh, fields, metadata)\n", o->hdf5);
+  }
+  if (o->gifti) {
+    if ((ierr = tmsf_field_write_gifti(field, mode, o->gifti_tag, o->gifti))) return ierr;
+    if (!quiet) printf("output    %s.surf.gii, %s.func.gii (|E| on surface %d)\n", o->gifti, o->gifti, o->gifti_tag);
+  }
+  return 0;
 }

@@ -94,3 +94,32 @@ const char *cli_head_name(const cli_head *h);
 int cli_head_open(tmsf_context *ctx, const cli_head *h, const char *prog, int quiet, tmsf_mesh **mesh);
 
 #endif
+
+/* Field outputs besides the mesh, for commands that solve one field:
+ * --nifti FILE.nii[.gz] [--nifti-ref REF.nii[.gz]] [--nifti-tags T,T,...]
+ * [--nifti-vector], --hdf5 FILE.h5, --gifti PREFIX [--gifti-tag TAG],
+ * --output-sampling element|recovered.  (cli_out_* live in cli-common.c.) */
+#define CLI_MAX_OUT_TAGS 32
+typedef struct cli_out {
+  const char *nifti, *nifti_ref, *hdf5, *gifti;
+  int vector;            /* --nifti-vector: E (X x Y x Z x 3) instead of |E| */
+  int recovered;         /* --output-sampling recovered */
+  int gifti_tag;         /* default 1002, the grey-matter outer surface */
+  int num_tags;          /* --nifti-tags; 0: every tissue */
+  int32_t tags[CLI_MAX_OUT_TAGS];
+} cli_out;
+
+void cli_out_init(cli_out *o);
+
+/* As cli_pose_option, for the options above. */
+int cli_out_option(int argc, char **argv, int *i, cli_out *o, char *err, size_t errlen);
+
+/* NULL when consistent, else a message.  have_label_grid: the head came from
+ * a label volume whose grid --nifti may use without --nifti-ref. */
+const char *cli_out_complete(const cli_out *o, int have_label_grid, char *err, size_t errlen);
+
+/* Write the outputs asked for (rank 0 only).  label_grid: the label volume's
+ * path when the head came from one (the default --nifti grid), else NULL.
+ * Prints one "output" line per file unless quiet.  A library status. */
+int cli_out_write(const cli_out *o, tmsf_field *field, const tmsf_coil *coil,
+                  const double head_from_coil_m[16], const char *label_grid, int quiet);

@@ -73,6 +73,14 @@ static void usage_simulate(FILE *f) {
           "  --tolerance RTOL   stop at relative residual RTOL instead (SimNIBS: 1e-10)\n"
           "  --threads N        threads (default: all cores)\n"
           "  --quiet            print nothing but errors\n"
+          "  --nifti FILE.nii.gz  |E| resampled to NIfTI on the grid of --nifti-ref REF.nii.gz\n"
+          "                     (dims, sform, qform copied); 0 outside the mesh and outside\n"
+          "                     --nifti-tags T,T,... (default: every tissue); --nifti-vector: E\n"
+          "  --hdf5 FILE.h5     mesh, E, |E|, potential, conductivities and metadata (HDF5)\n"
+          "  --gifti PREFIX     PREFIX.surf.gii + PREFIX.func.gii: |E| on surface --gifti-tag\n"
+          "                     (default 1002, grey matter)\n"
+          "  --output-sampling element|recovered  E in voxels and at surface vertices: the\n"
+          "                     element's value (default) or the patch-recovered nodal field\n"
           "  (--coil also takes a coil name listed by '%s coils', e.g. MagVenture_MC-B70)\n"
           "\n"
           "example:\n"
@@ -106,6 +114,7 @@ typedef struct sim_opts {
   double didt, mso;
   cli_pose pose;
   cli_sim sim;
+  cli_out outputs;
 } sim_opts;
 
 static int parse_simulate(int argc, char **argv, sim_opts *o) {
@@ -113,6 +122,7 @@ static int parse_simulate(int argc, char **argv, sim_opts *o) {
   cli_pose_init(&o->pose);
   cli_sim_init(&o->sim);
   cli_head_init(&o->head);
+  cli_out_init(&o->outputs);
   char err[256];
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
@@ -120,6 +130,7 @@ static int parse_simulate(int argc, char **argv, sim_opts *o) {
     int r = cli_pose_option(argc, argv, &i, "", &o->pose, err, sizeof(err));
     if (r == 0) r = cli_sim_option(argc, argv, &i, &o->sim, err, sizeof(err));
     if (r == 0) r = cli_head_option(argc, argv, &i, &o->head, err, sizeof(err));
+    if (r == 0) r = cli_out_option(argc, argv, &i, &o->outputs, err, sizeof(err));
     if (r < 0) return fail_usage("%s", err);
     if (r > 0) continue;
 #define NEED_VALUE()                                                                               \
@@ -158,6 +169,11 @@ static int parse_simulate(int argc, char **argv, sim_opts *o) {
   if (cli_pose_complete(&o->pose, "", err, sizeof(err))) return fail_usage("%s", err);
   if (o->have_didt == o->have_mso) return fail_usage("give exactly one of --didt A_PER_S or --mso PERCENT");
   if (cli_sim_complete(&o->sim, err, sizeof(err))) return fail_usage("%s", err);
+  /* a head given as a label volume (or the built-in one) is the default NIfTI grid */
+  const char *h = o->head.head;
+  size_t hl = h ? strlen(h) : 0;
+  int label_head = h && !(hl >= 4 && !strcmp(h + hl - 4, ".msh"));
+  if (cli_out_complete(&o->outputs, label_head, err, sizeof(err))) return fail_usage("%s", err);
   if (o->have_mso && !(o->mso > 0.0 && o->mso <= 100.0))
     return fail_usage("--mso must be in (0, 100] %%, got %g", o->mso);
   return 0;
@@ -212,6 +228,15 @@ static int cmd_simulate(int argc, char **argv) {
   if ((ierr = tmsf_simulation_setup(sim))) goto lib_error;
   if ((ierr = tmsf_simulation_solve(sim, coil, P, didt, &field))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts0);
+  /* the other outputs first: a bad path among them leaves --out unwritten */
+  {
+    tmsf_head_info hinfo;
+    const char *label_grid = NULL;
+    if (o.head.head && tmsf_head_query(ctx, o.head.head, o.head.preset, &hinfo) == TMSF_SUCCESS &&
+        hinfo.kind == TMSF_HEAD_LABELS)
+      label_grid = hinfo.source;
+    if (mpi_rank == 0 && (ierr = cli_out_write(&o.outputs, field, coil, P, label_grid, 1))) goto lib_error;
+  }
   if (mpi_rank == 0 && (ierr = tmsf_mesh_write(mesh, field, o.out))) goto lib_error;
   clock_gettime(CLOCK_MONOTONIC, &ts1);
   double t_write = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
@@ -270,6 +295,9 @@ static int cmd_simulate(int argc, char **argv) {
              v[0], v[1], v[2], v[3], v[4]);
     }
     printf("output    %s\n", o.out);
+    if (o.outputs.nifti) printf("output    %s\n", o.outputs.nifti);
+    if (o.outputs.hdf5) printf("output    %s\n", o.outputs.hdf5);
+    if (o.outputs.gifti) printf("output    %s.surf.gii, %s.func.gii\n", o.outputs.gifti, o.outputs.gifti);
   }
   tmsf_field_destroy(&field);
   tmsf_simulation_destroy(&sim);

@@ -27,6 +27,7 @@
 #include <tmsfield/surface.h>
 #include <tmsfield/targets.h>
 #include <tmsfield/head.h>
+#include <tmsfield/output.h>
 #include <tmsfield/labels.h>
 #include <tmsfield/meshing.h>
 
