@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "solver-impl.h"
 #include "tmsf-impl.h"
 
 /* Solutions kept for the initial guesses of later solves. */
@@ -354,44 +355,86 @@ static int row_neighbours(const tmsf_simulation *s, int64_t i, int32_t *mark, in
 
 #define ROW_CAP 1024
 
-/* Row lengths of the sparsity pattern (row i: the nodes of the tetrahedra
- * around i), then the arrays. */
+/* The sparsity pattern (row i: the nodes of the tetrahedra around i, sorted)
+ * in one pass: each thread gathers the rows of its contiguous block (static
+ * schedule) into its own buffer, which is copied into place once the row
+ * lengths are summed (the same arrays for any thread count). */
+typedef struct pattern_part {
+  int32_t *buf;
+  size_t used;
+  int64_t first; /* first row of the block, -1 if none */
+} pattern_part;
+
 static int build_pattern(tmsf_simulation *s) {
   const int64_t nn = s->mesh->num_nodes;
   const int nth = tmsf_threads(s->ctx);
-  (void)nth; /* unused in a build without OpenMP */
   s->row_ptr = tmsf_calloc_array((size_t)nn + 1, sizeof(int64_t));
-  if (!s->row_ptr) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
+  pattern_part *part = calloc((size_t)nth, sizeof(pattern_part));
+  if (!s->row_ptr || !part) {
+    free(part);
+    return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
+  }
   int overflow = 0, oom = 0;
 #if TMSF_HAVE_OPENMP
 #pragma omp parallel num_threads(nth) reduction(| : overflow, oom)
 #endif
   {
+#if TMSF_HAVE_OPENMP
+    pattern_part *me = part + omp_get_thread_num();
+#else
+    pattern_part *me = part;
+#endif
+    me->first = -1;
     int32_t *mark = tmsf_malloc_array((size_t)nn, sizeof(int32_t));
+    size_t cap = 0;
     if (!mark) oom = 1;
     else
       for (int64_t i = 0; i < nn; i++) mark[i] = -1;
 #if TMSF_HAVE_OPENMP
-#pragma omp for schedule(dynamic, 512)
+#pragma omp for schedule(static)
 #endif
     for (int64_t i = 0; i < nn; i++) {
-      if (!mark) continue;
-      int32_t nb[ROW_CAP];
-      int k = row_neighbours(s, i, mark, nb, ROW_CAP);
-      if (k < 0) overflow = 1;
-      s->row_ptr[i + 1] = k < 0 ? 0 : k;
+      if (me->first < 0) me->first = i;
+      if (!mark || oom) continue;
+      if (me->used + ROW_CAP > cap) {
+        size_t ncap = cap ? 2 * cap : (size_t)ROW_CAP * 64;
+        int32_t *nb = realloc(me->buf, ncap * sizeof(int32_t));
+        if (!nb) {
+          oom = 1;
+          continue;
+        }
+        me->buf = nb;
+        cap = ncap;
+      }
+      int k = row_neighbours(s, i, mark, me->buf + me->used, ROW_CAP);
+      if (k < 0) {
+        overflow = 1;
+        k = 0;
+      }
+      s->row_ptr[i + 1] = k;
+      me->used += (size_t)k;
     }
     free(mark);
   }
-  if (oom) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
-  if (overflow)
-    return TMSF_ERROR(s->ctx, TMSF_ERR_MESH, "a node has more than %d neighbours; the mesh is too "
-                                             "irregular for assembly", ROW_CAP);
-  for (int64_t i = 0; i < nn; i++) s->row_ptr[i + 1] += s->row_ptr[i];
-  s->cols = tmsf_malloc_array((size_t)s->row_ptr[nn], sizeof(int32_t));
-  s->vals = tmsf_malloc_array((size_t)s->row_ptr[nn], sizeof(double));
-  if (!s->cols || !s->vals) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
-  return TMSF_SUCCESS;
+  int ierr = TMSF_SUCCESS;
+  if (oom) {
+    ierr = TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
+  } else if (overflow) {
+    ierr = TMSF_ERROR(s->ctx, TMSF_ERR_MESH, "a node has more than %d neighbours; the mesh is too "
+                                              "irregular for assembly", ROW_CAP);
+  } else {
+    for (int64_t i = 0; i < nn; i++) s->row_ptr[i + 1] += s->row_ptr[i];
+    s->cols = tmsf_malloc_array((size_t)s->row_ptr[nn], sizeof(int32_t));
+    s->vals = tmsf_malloc_array((size_t)s->row_ptr[nn], sizeof(double));
+    if (!s->cols || !s->vals) ierr = TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
+    else
+      for (int t = 0; t < nth; t++)
+        if (part[t].first >= 0 && part[t].used)
+          memcpy(s->cols + s->row_ptr[part[t].first], part[t].buf, part[t].used * sizeof(int32_t));
+  }
+  for (int t = 0; t < nth; t++) free(part[t].buf);
+  free(part);
+  return ierr;
 }
 
 /* Columns and values of every row: each row gathers sigma_e V_e g_a . g_b
@@ -405,20 +448,16 @@ static int fill_matrix(tmsf_simulation *s) {
 #pragma omp parallel num_threads(nth) reduction(| : oom)
 #endif
   {
-    int32_t *mark = tmsf_malloc_array((size_t)nn, sizeof(int32_t));
     int32_t *pos = tmsf_malloc_array((size_t)nn, sizeof(int32_t));
-    if (!mark || !pos) oom = 1;
-    else
-      for (int64_t i = 0; i < nn; i++) mark[i] = -1;
+    if (!pos) oom = 1;
 #if TMSF_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 512)
 #endif
     for (int64_t i = 0; i < nn; i++) {
-      if (!mark || !pos) continue;
+      if (!pos) continue;
       const int64_t r0 = s->row_ptr[i], len = s->row_ptr[i + 1] - r0;
       int32_t *cols = s->cols + r0;
       double *vals = s->vals + r0;
-      row_neighbours(s, i, mark, cols, (int)len);
       for (int64_t q = 0; q < len; q++) {
         vals[q] = 0.0;
         pos[cols[q]] = (int32_t)q;
@@ -434,7 +473,6 @@ static int fill_matrix(tmsf_simulation *s) {
           vals[pos[t[bb]]] += c * (g[a][0] * g[bb][0] + g[a][1] * g[bb][1] + g[a][2] * g[bb][2]);
       }
     }
-    free(mark);
     free(pos);
   }
   if (oom) return TMSF_ERROR(s->ctx, TMSF_ERR_MEMORY, "assembly: out of memory");
@@ -593,7 +631,7 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
   if (ierr) goto fail;
   ierr = tmsf_solver_set_max_iterations(s->solver, 20000 + nn / 10);
   if (ierr) goto fail;
-  ierr = tmsf_solver_setup(s->solver, nn, s->row_ptr, s->cols, s->vals);
+  ierr = tmsf_solver_setup_assembled(s->solver, nn, s->row_ptr, s->cols, s->vals);
   if (ierr) goto fail;
   s->t_setup = tmsf_wtime() - t0;
   s->is_setup = 1;

@@ -93,4 +93,11 @@ int tmsf_pcg_solve_block(tmsf_solver *s, const tmsf_pcg_prec *M, int nv, const d
 /* y = A x for the borrowed CSR matrix, threaded by rows (deterministic). */
 void tmsf_csr_matvec(const tmsf_solver *s, const double *x, double *y);
 
+/* tmsf_solver_setup without the structural checks of the CSR arrays
+ * (sorted columns, diagonal, symmetry, finite values), for the matrix the
+ * simulation assembles itself, which has them by construction (the solvers
+ * still reject a matrix that is not positive definite numerically). */
+int tmsf_solver_setup_assembled(tmsf_solver *s, int64_t n, const int64_t *row_ptr, const int32_t *cols,
+                                const double *vals);
+
 #endif

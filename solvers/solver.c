@@ -169,14 +169,14 @@ static int check_matrix(tmsf_solver *s, int64_t n, const int64_t *rp, const int3
   return TMSF_SUCCESS;
 }
 
-int tmsf_solver_setup(tmsf_solver *s, int64_t n, const int64_t *row_ptr, const int32_t *cols,
-                      const double *vals) {
+static int solver_setup(tmsf_solver *s, int64_t n, const int64_t *row_ptr, const int32_t *cols,
+                        const double *vals, int check) {
   if (!s) return TMSF_ERR_ARGUMENT;
   if (n < 1 || !row_ptr || !cols || !vals)
     return TMSF_ERROR(s->ctx, TMSF_ERR_ARGUMENT, "solver setup: need n >= 1 and the three CSR arrays");
   double t0 = tmsf_wtime();
   s->is_setup = 0;
-  TMSF_CALL(check_matrix(s, n, row_ptr, cols, vals));
+  if (check) TMSF_CALL(check_matrix(s, n, row_ptr, cols, vals));
   s->n = n;
   s->row_ptr = row_ptr;
   s->cols = cols;
@@ -185,6 +185,16 @@ int tmsf_solver_setup(tmsf_solver *s, int64_t n, const int64_t *row_ptr, const i
   s->is_setup = 1;
   s->setup_seconds = tmsf_wtime() - t0;
   return TMSF_SUCCESS;
+}
+
+int tmsf_solver_setup(tmsf_solver *s, int64_t n, const int64_t *row_ptr, const int32_t *cols,
+                      const double *vals) {
+  return solver_setup(s, n, row_ptr, cols, vals, 1);
+}
+
+int tmsf_solver_setup_assembled(tmsf_solver *s, int64_t n, const int64_t *row_ptr, const int32_t *cols,
+                                const double *vals) {
+  return solver_setup(s, n, row_ptr, cols, vals, 0);
 }
 
 int tmsf_solver_solve(tmsf_solver *s, int num_rhs, const double *b, double *x) {
