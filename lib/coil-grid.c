@@ -43,38 +43,15 @@ int tmsf_coil_get_cache_dir(char *buf, size_t size) {
   if (!buf || size == 0) return TMSF_ERR_ARGUMENT;
   char tmp[4096] = "";
   lock();
-  if (cache_dir_overridden) snprintf(tmp, sizeof(tmp), "%s", cache_dir_set);
+  const int overridden = cache_dir_overridden;
+  if (overridden) snprintf(tmp, sizeof(tmp), "%s", cache_dir_set);
   unlock();
-  if (!cache_dir_overridden) {
-    const char *env = getenv("TMSF_CACHE_DIR");
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (env) {
-      if (strcmp(env, "off") != 0) snprintf(tmp, sizeof(tmp), "%s", env);
-    } else if (xdg && xdg[0] == '/') {
-      snprintf(tmp, sizeof(tmp), "%s/tmsfield", xdg);
-    } else if (home && home[0]) {
-      snprintf(tmp, sizeof(tmp), "%s/.cache/tmsfield", home);
-    }
-  }
+  if (!overridden) return tmsf_default_cache_dir(buf, size);
   if (strlen(tmp) >= size) return TMSF_ERR_ARGUMENT;
   memcpy(buf, tmp, strlen(tmp) + 1);
   return TMSF_SUCCESS;
 }
 
-/* mkdir -p; returns 0 when the directory exists afterwards. */
-static int make_dirs(const char *dir) {
-  char path[4096];
-  if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) return -1;
-  for (char *p = path + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(path, 0755) != 0 && errno != EEXIST) return -1;
-      *p = '/';
-    }
-  if (mkdir(path, 0755) != 0 && errno != EEXIST) return -1;
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
-}
 
 /* ------------------------------------------------------------------------- */
 /* Content hash                                                              */
@@ -391,7 +368,7 @@ int tmsf_coil_to_grid(const tmsf_coil *coil, const double limits_m[6], const dou
     if (ierr) goto done;
   }
   if (rel_error) *rel_error = err;
-  if (file[0] && make_dirs(dir) == 0) {
+  if (file[0] && tmsf_make_dirs(dir) == 0) {
     char desc[80];
     snprintf(desc, sizeof(desc), "tmsfield A T m/A per A; err=%.6e", err);
     char saved[TMSF_MSG_LEN];

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
+#include <stdlib.h>
 #include "tmsf-impl.h"
 
 const char *tmsf_status_string(int status) {
@@ -217,4 +219,38 @@ int tmsf_file_read_all(tmsf_context *ctx, const char *path, unsigned char **data
   *data = buf;
   *size = len;
   return TMSF_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* On-disk cache (coil grids, meshed heads)                                  */
+/* ------------------------------------------------------------------------- */
+
+int tmsf_default_cache_dir(char *buf, size_t size) {
+  if (!buf || size == 0) return TMSF_ERR_ARGUMENT;
+  char tmp[4096] = "";
+  const char *env = getenv("TMSF_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  if (env) {
+    if (strcmp(env, "off") != 0) snprintf(tmp, sizeof(tmp), "%s", env);
+  } else if (xdg && xdg[0] == '/') {
+    snprintf(tmp, sizeof(tmp), "%s/tmsfield", xdg);
+  } else if (home && home[0]) {
+    snprintf(tmp, sizeof(tmp), "%s/.cache/tmsfield", home);
+  }
+  if (strlen(tmp) >= size) return TMSF_ERR_ARGUMENT;
+  memcpy(buf, tmp, strlen(tmp) + 1);
+  return TMSF_SUCCESS;
+}
+
+int tmsf_make_dirs(const char *dir) {
+  char path[4096];
+  if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) return -1;
+  for (char *q = path + 1; *q; q++)
+    if (*q == '/') {
+      *q = '\0';
+      if (mkdir(path, 0755) != 0 && errno != EEXIST) return -1;
+      *q = '/';
+    }
+  if (mkdir(path, 0755) != 0 && errno != EEXIST) return -1;
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }

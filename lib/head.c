@@ -33,36 +33,8 @@
 /* Cache directory                                                           */
 /* ------------------------------------------------------------------------- */
 
-int tmsf_head_get_cache_dir(char *buf, size_t size) {
-  if (!buf || size == 0) return TMSF_ERR_ARGUMENT;
-  char tmp[TMSF_HEAD_PATH_MAX] = "";
-  const char *env = getenv("TMSF_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-  if (env) {
-    if (strcmp(env, "off") != 0) snprintf(tmp, sizeof(tmp), "%s", env);
-  } else if (xdg && xdg[0] == '/') {
-    snprintf(tmp, sizeof(tmp), "%s/tmsfield", xdg);
-  } else if (home && home[0]) {
-    snprintf(tmp, sizeof(tmp), "%s/.cache/tmsfield", home);
-  }
-  if (strlen(tmp) >= size) return TMSF_ERR_ARGUMENT;
-  memcpy(buf, tmp, strlen(tmp) + 1);
-  return TMSF_SUCCESS;
-}
+int tmsf_head_get_cache_dir(char *buf, size_t size) { return tmsf_default_cache_dir(buf, size); }
 
-/* mkdir -p; 0 when the directory exists afterwards. */
-static int make_dirs(const char *dir) {
-  char path[TMSF_HEAD_PATH_MAX];
-  if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) return -1;
-  for (char *p = path + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(path, 0755) != 0 && errno != EEXIST) return -1;
-      *p = '/';
-    }
-  if (mkdir(path, 0755) != 0 && errno != EEXIST) return -1;
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
-}
 
 /* ------------------------------------------------------------------------- */
 /* Hashing: 64-bit FNV-1a and a second, multiplicative 64-bit hash          */
@@ -252,7 +224,7 @@ static int cache_write(tmsf_context *ctx, const tmsf_mesh *mesh, const char *pat
   snprintf(dir, sizeof(dir), "%s", path);
   char *slash = strrchr(dir, '/');
   if (slash) *slash = '\0';
-  if (make_dirs(dir) != 0) return -1;
+  if (tmsf_make_dirs(dir) != 0) return -1;
   char tmp[TMSF_HEAD_PATH_MAX + 64];
   static unsigned counter = 0;
   snprintf(tmp, sizeof(tmp), "%s.%ld.%u.tmp", path, (long)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));

@@ -196,6 +196,12 @@ struct tmsf_coil {
   int64_t num_dipoles; /* over all dipole elements */
 };
 
+/* The cache directory: $TMSF_CACHE_DIR ("" or "off": none, buf = ""), else
+ * $XDG_CACHE_HOME/tmsfield, else ~/.cache/tmsfield (context.c). */
+int tmsf_default_cache_dir(char *buf, size_t size);
+/* mkdir -p; 0 when the directory exists afterwards. */
+int tmsf_make_dirs(const char *dir);
+
 int tmsf_coil_alloc(tmsf_context *ctx, tmsf_coil **coil);
 /* Append an element of kind DIPOLES or SEGMENTS taking ownership of pos and
  * vec (3n doubles each, freed on failure); values are not checked. */
