@@ -23,6 +23,7 @@
 #include <tmsfield/protocol.h>
 #include <tmsfield/region.h>
 #include <tmsfield/dose.h>
+#include <tmsfield/placement.h>
 #include <tmsfield/coilset.h>
 #include <tmsfield/surface.h>
 #include <tmsfield/targets.h>
