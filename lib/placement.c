@@ -15,12 +15,14 @@
  */
 #include <string.h>
 
+#include <gsl/gsl_multimin.h>
 #include <gsl/gsl_sort.h>
 
 #include "tmsf-impl.h"
 
 #include <tmsfield/placement.h>
 #include <tmsfield/region.h>
+#include <tmsfield/search.h>
 
 #define BS 4              /* cells per brick edge */
 #define BP (BS + 1)       /* points per brick edge */
@@ -761,5 +763,268 @@ int tmsf_placement_get_info(const tmsf_placement *pl, tmsf_placement_info what, 
   case TMSF_PLACEMENT_LAST_OUTSIDE: *value = (double)pl->last_outside; break;
   default: return TMSF_ERROR(pl->ctx, TMSF_ERR_ARGUMENT, "placement: unknown info %d", (int)what);
   }
+  return TMSF_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Search, refinement, re-ranking                                            */
+/* ------------------------------------------------------------------------- */
+
+typedef struct refine_ctx {
+  tmsf_placement *pl;
+  const tmsf_search *search;
+  tmsf_search_params sp;
+  tmsf_placement_method method;
+  double su, sa;  /* scales: x = (u / su, v / su, angle / sa) */
+  int full_circle;
+  int64_t evals;
+  int ierr;       /* first hard error */
+} refine_ctx;
+
+/* Minus the objective at scaled (u, v, angle); a large value outside the
+ * search disc or angle range, where the scalp is missing, or for a pose that
+ * collides, so that the simplex stays in the feasible set. */
+static double refine_f(const gsl_vector *x, void *user) {
+  refine_ctx *rc = user;
+  const double u = gsl_vector_get(x, 0) * rc->su, v = gsl_vector_get(x, 1) * rc->su,
+               a = gsl_vector_get(x, 2) * rc->sa;
+  const double big = 1e30;
+  if (!(u * u + v * v <= rc->sp.radius_m * rc->sp.radius_m)) return big;
+  if (!rc->full_circle && !(a >= rc->sp.angle_min_deg && a <= rc->sp.angle_max_deg)) return big;
+  double P[16];
+  if (tmsf_search_pose_at(rc->search, u, v, a, P)) return big;
+  int valid = 0;
+  if (tmsf_search_pose_clearance(rc->search, P, NULL, &valid) || !valid) return big;
+  double obj;
+  rc->evals++;
+  int ierr = tmsf_placement_evaluate(rc->pl, rc->method, 1, P, &obj, NULL);
+  if (ierr) {
+    if (!rc->ierr) rc->ierr = ierr;
+    return big;
+  }
+  return isfinite(obj) ? -obj : big;
+}
+
+/* Nelder-Mead (GSL nmsimplex2) from (u, v, angle); returns the best point
+ * and its objective (-INFINITY when nothing feasible improved on it). */
+static int refine_one(refine_ctx *rc, const double start[3], int max_iter, double best[3], double *best_obj) {
+  const gsl_multimin_fminimizer_type *T = gsl_multimin_fminimizer_nmsimplex2;
+  gsl_multimin_fminimizer *mz = gsl_multimin_fminimizer_alloc(T, 3);
+  gsl_vector *x = gsl_vector_alloc(3), *step = gsl_vector_alloc(3);
+  if (!mz || !x || !step) {
+    if (mz) gsl_multimin_fminimizer_free(mz);
+    if (x) gsl_vector_free(x);
+    if (step) gsl_vector_free(step);
+    return TMSF_ERROR(rc->pl->ctx, TMSF_ERR_MEMORY, "placement: out of memory");
+  }
+  gsl_vector_set(x, 0, start[0] / rc->su);
+  gsl_vector_set(x, 1, start[1] / rc->su);
+  gsl_vector_set(x, 2, start[2] / rc->sa);
+  gsl_vector_set_all(step, 0.5); /* half a grid step in each coordinate */
+  gsl_multimin_function fn = {refine_f, 3, rc};
+  gsl_multimin_fminimizer_set(mz, &fn, x, step);
+  for (int it = 0; it < max_iter; it++) {
+    if (gsl_multimin_fminimizer_iterate(mz)) break;
+    if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(mz), 0.01) == GSL_SUCCESS) break;
+  }
+  const gsl_vector *xb = gsl_multimin_fminimizer_x(mz);
+  double fmin = gsl_multimin_fminimizer_minimum(mz);
+  best[0] = gsl_vector_get(xb, 0) * rc->su;
+  best[1] = gsl_vector_get(xb, 1) * rc->su;
+  best[2] = gsl_vector_get(xb, 2) * rc->sa;
+  *best_obj = fmin < 1e29 ? -fmin : -INFINITY;
+  gsl_multimin_fminimizer_free(mz);
+  gsl_vector_free(x), gsl_vector_free(step);
+  return TMSF_SUCCESS;
+}
+
+static int progress(const tmsf_placement_options *o, const char *stage, double f) {
+  if (o->progress && o->progress(o->progress_user, stage, f)) return TMSF_ERR_CANCELLED;
+  return TMSF_SUCCESS;
+}
+
+typedef struct ranked {
+  double obj;
+  int64_t idx;
+} ranked;
+
+static int by_obj_desc(const void *a, const void *b) {
+  const ranked *x = a, *y = b;
+  if (x->obj != y->obj) return x->obj > y->obj ? -1 : 1;
+  return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Largest distance of a coil element from the coil origin, m. */
+static double coil_reach(const tmsf_placement *pl) {
+  const coil_items *it = &pl->items;
+  double r2 = 0.0;
+  for (int64_t k = 0; k < it->nd + it->ns; k++) {
+    const double *p = k < it->nd ? it->dpos + 3 * k : it->spos + 3 * (k - it->nd);
+    double d = p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
+    if (d > r2) r2 = d;
+  }
+  return sqrt(r2);
+}
+
+int tmsf_placement_prepare_search(tmsf_placement *pl, const tmsf_search *search, double h) {
+  if (!pl || !search) return TMSF_ERR_ARGUMENT;
+  int64_t n;
+  const double *P;
+  tmsf_search_params sp;
+  TMSF_CALL(tmsf_search_get_num_poses(search, &n));
+  TMSF_CALL(tmsf_search_get_poses(search, &P, NULL, NULL, NULL));
+  TMSF_CALL(tmsf_search_get_params(search, &sp));
+  if (pl->items.nd + pl->items.ns == 0) return ensure_adjoint(pl);
+  if (h == 0.0) h = TMSF_PLACEMENT_GRID_SPACING;
+  const double reach = coil_reach(pl);
+  const double margin = 0.5 * sqrt(2.0) * sp.spacing_m * (1.0 + reach / 0.08) +
+                        0.5 * reach * sp.angle_step_deg * 3.14159265358979323846 / 180.0 + h;
+  return tmsf_placement_prepare(pl, n, P, margin, h);
+}
+
+int tmsf_placement_run(tmsf_placement *pl, const tmsf_search *search, const tmsf_placement_options *options,
+                       tmsf_placement_result *res) {
+  if (!pl || !search || !res) return TMSF_ERR_ARGUMENT;
+  tmsf_placement_options o;
+  if (options) o = *options;
+  else tmsf_placement_options_default(&o);
+  if (o.method != TMSF_PLACEMENT_FAST && o.method != TMSF_PLACEMENT_DIRECT && o.method != TMSF_PLACEMENT_NODAL)
+    return TMSF_ERROR(pl->ctx, TMSF_ERR_ARGUMENT, "placement: unknown method %d", (int)o.method);
+  if (o.top_n < 1) o.top_n = 1;
+  if (o.top_n > TMSF_PLACEMENT_TOP_MAX) o.top_n = TMSF_PLACEMENT_TOP_MAX;
+  if (o.refine_starts < 1) o.refine_starts = 1;
+  if (o.rerank < 1) o.rerank = 1;
+  if (pl->nterms == 0) return TMSF_ERROR(pl->ctx, TMSF_ERR_STATE, "placement: no objective term added");
+  memset(res, 0, sizeof(*res));
+  int64_t n;
+  const double *P, *uva;
+  TMSF_CALL(tmsf_search_get_num_poses(search, &n));
+  TMSF_CALL(tmsf_search_get_poses(search, &P, &uva, NULL, NULL));
+  if (n < 1) return TMSF_ERROR(pl->ctx, TMSF_ERR_NOT_FOUND, "placement: the search space has no valid pose");
+  tmsf_search_params sp;
+  TMSF_CALL(tmsf_search_get_params(search, &sp));
+  int nonlinear = 0;
+  for (int t = 0; t < pl->nterms; t++) nonlinear |= !pl->terms[t].exact_fast;
+  const int fast = o.method != TMSF_PLACEMENT_DIRECT;
+  if (fast && pl->nfun == 0)
+    return TMSF_ERROR(pl->ctx, TMSF_ERR_STATE,
+                      "placement: the fast method needs a target or avoid term (focality alone is direct only)");
+  /* 1. precomputation */
+  double t0 = tmsf_wtime();
+  if (fast) {
+    TMSF_CALL(progress(&o, "adjoint", 0.0));
+    TMSF_CALL(ensure_adjoint(pl));
+    if (o.method == TMSF_PLACEMENT_FAST) {
+      TMSF_CALL(progress(&o, "grid", 0.0));
+      TMSF_CALL(tmsf_placement_prepare_search(pl, search, o.grid_spacing_m));
+    }
+  }
+  res->time_prepare_s = tmsf_wtime() - t0;
+  /* 2. every grid pose */
+  t0 = tmsf_wtime();
+  double *obj = tmsf_malloc_array((size_t)n, sizeof(double));
+  ranked *rk = tmsf_malloc_array((size_t)n, sizeof(ranked));
+  if (!obj || !rk) {
+    free(obj), free(rk);
+    return TMSF_ERROR(pl->ctx, TMSF_ERR_MEMORY, "placement: out of memory for %lld poses", (long long)n);
+  }
+  int ierr = TMSF_SUCCESS;
+  const int64_t chunk = o.method == TMSF_PLACEMENT_FAST ? 4096 : 1;
+  for (int64_t k = 0; k < n && !ierr; k += chunk) {
+    int64_t m = n - k < chunk ? n - k : chunk;
+    ierr = progress(&o, "search", (double)k / (double)n);
+    if (!ierr) ierr = tmsf_placement_evaluate(pl, o.method, m, P + 16 * k, obj + k, NULL);
+  }
+  if (!ierr) ierr = progress(&o, "search", 1.0);
+  res->time_search_s = tmsf_wtime() - t0;
+  res->num_evaluated = n;
+  res->poses_per_second = res->time_search_s > 0 ? (double)n / res->time_search_s : 0.0;
+  int64_t nr = 0;
+  if (!ierr) {
+    for (int64_t k = 0; k < n; k++)
+      if (isfinite(obj[k])) rk[nr++] = (ranked){obj[k], k};
+    if (nr == 0)
+      ierr = TMSF_ERROR(pl->ctx, TMSF_ERR_NUMERIC, "placement: no pose of the search space could be evaluated");
+  }
+  if (ierr) {
+    free(obj), free(rk);
+    return ierr;
+  }
+  qsort(rk, (size_t)nr, sizeof(ranked), by_obj_desc);
+  res->num_top = (int)(nr < o.top_n ? nr : o.top_n);
+  for (int i = 0; i < res->num_top; i++) {
+    memcpy(res->top_pose[i], P + 16 * rk[i].idx, 16 * sizeof(double));
+    res->top_objective[i] = rk[i].obj;
+  }
+  /* candidates: (u, v, angle, objective by the method) */
+  enum { CAND_MAX = 2 * TMSF_PLACEMENT_TOP_MAX };
+  double cand[CAND_MAX][4];
+  int nc = 0;
+  for (int i = 0; i < res->num_top && nc < CAND_MAX; i++) {
+    const double *g = uva + 3 * rk[i].idx;
+    cand[nc][0] = g[0], cand[nc][1] = g[1], cand[nc][2] = g[2], cand[nc][3] = rk[i].obj;
+    nc++;
+  }
+  free(obj), free(rk);
+  /* 3. refinement of the best few */
+  t0 = tmsf_wtime();
+  if (o.refine) {
+    refine_ctx rc = {pl, search, sp, o.method, sp.spacing_m, sp.angle_step_deg, 0, 0, TMSF_SUCCESS};
+    rc.full_circle = sp.angle_max_deg - sp.angle_min_deg >= 360.0 - 1e-9;
+    const int starts = o.refine_starts < res->num_top ? o.refine_starts : res->num_top;
+    const int max_iter = o.method == TMSF_PLACEMENT_DIRECT ? 30 : 200;
+    for (int s = 0; s < starts && nc < CAND_MAX; s++) {
+      ierr = progress(&o, "refine", (double)s / starts);
+      if (ierr) return ierr;
+      double best[3] = {0.0, 0.0, 0.0}, bo = -INFINITY;
+      TMSF_CALL(refine_one(&rc, cand[s], max_iter, best, &bo));
+      if (rc.ierr) return rc.ierr;
+      if (bo > -INFINITY) {
+        cand[nc][0] = best[0], cand[nc][1] = best[1], cand[nc][2] = best[2], cand[nc][3] = bo;
+        nc++;
+      }
+    }
+    res->num_refine_evaluations = rc.evals;
+    TMSF_CALL(progress(&o, "refine", 1.0));
+  }
+  res->time_refine_s = tmsf_wtime() - t0;
+  /* 4. the winner: by the method's objective, or, when FAST screened
+   * non-linear terms, by direct solves of the best candidates */
+  t0 = tmsf_wtime();
+  int order[CAND_MAX] = {0};
+  for (int i = 0; i < nc; i++) order[i] = i;
+  for (int i = 1; i < nc; i++) /* insertion sort, best first */
+    for (int j = i; j > 0 && cand[order[j]][3] > cand[order[j - 1]][3]; j--) {
+      int t = order[j];
+      order[j] = order[j - 1], order[j - 1] = t;
+    }
+  int win = order[0];
+  double win_direct = NAN;
+  if (fast && nonlinear) {
+    const int kk = o.rerank < nc ? o.rerank : nc;
+    double best = -INFINITY;
+    for (int i = 0; i < kk; i++) {
+      TMSF_CALL(progress(&o, "rerank", (double)i / kk));
+      double Pc[16], od;
+      TMSF_CALL(tmsf_search_pose_at(search, cand[order[i]][0], cand[order[i]][1], cand[order[i]][2], Pc));
+      TMSF_CALL(tmsf_placement_evaluate(pl, TMSF_PLACEMENT_DIRECT, 1, Pc, &od, NULL));
+      res->num_direct_solves++;
+      if (od > best) best = od, win = order[i], win_direct = od;
+    }
+    TMSF_CALL(progress(&o, "rerank", 1.0));
+  }
+  res->u_m = cand[win][0], res->v_m = cand[win][1], res->angle_deg = cand[win][2];
+  TMSF_CALL(tmsf_search_pose_at(search, res->u_m, res->v_m, res->angle_deg, res->pose));
+  res->objective = cand[win][3];
+  if (isnan(win_direct)) {
+    if (o.method == TMSF_PLACEMENT_DIRECT) win_direct = res->objective;
+    else {
+      TMSF_CALL(tmsf_placement_evaluate(pl, TMSF_PLACEMENT_DIRECT, 1, res->pose, &win_direct, NULL));
+      res->num_direct_solves++;
+    }
+  }
+  res->objective_direct = win_direct;
+  if (fast && nonlinear) res->objective = win_direct; /* the re-ranked value is the exact one */
+  res->time_rerank_s = tmsf_wtime() - t0;
   return TMSF_SUCCESS;
 }

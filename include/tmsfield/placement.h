@@ -130,6 +130,18 @@ TMSF_EXPORT int tmsf_placement_prepare(tmsf_placement *placement, int64_t num_po
                                        const double *poses, double margin_m, double spacing_m);
 
 /**
+ * tmsf_placement_prepare for a search space (search.h): its valid poses, with
+ * the margin that covers the poses refinement reaches between them (half a
+ * diagonal of the position grid, enlarged by reach / 80 mm for the coil's
+ * tilt with the scalp normal; half an angle step at the coil's reach, the
+ * largest distance of an element from the coil origin; one grid cell).
+ * grid_spacing_m 0: TMSF_PLACEMENT_GRID_SPACING.  Coils of grid elements
+ * only need no grid: this then runs the adjoint solves alone.
+ */
+TMSF_EXPORT int tmsf_placement_prepare_search(tmsf_placement *placement, const tmsf_search *search,
+                                              double grid_spacing_m);
+
+/**
  * Objective of num_poses poses (16 values each) at 1 A/us with a method.
  * FAST needs tmsf_placement_prepare; its screened terms use |mean E|.
  * terms (may be NULL) receives, per pose, each term's value in the order
