@@ -31,6 +31,8 @@ void tmsf_tri_grid_free(tmsf_tri_grid *grid);
  * (tri -1 when the grid has no triangle).  Thread-safe. */
 void tmsf_tri_grid_nearest(const tmsf_tri_grid *grid, const double p[3], double q[3], int64_t *tri,
                            double *dist2);
+/* The grid of a surface's triangles (borrowed; surface.c). */
+const tmsf_tri_grid *tmsf_surface_tri_grid(const tmsf_surface *surface);
 
 #endif
 

@@ -495,6 +495,8 @@ int tmsf_surface_get_triangle_normals(const tmsf_surface *s, const double **n) {
   return TMSF_SUCCESS;
 }
 
+const tmsf_tri_grid *tmsf_surface_tri_grid(const tmsf_surface *s) { return s ? s->grid : NULL; }
+
 int tmsf_surface_get_area(const tmsf_surface *s, double *a) {
   if (!s || !a) return TMSF_ERR_ARGUMENT;
   *a = s->area;

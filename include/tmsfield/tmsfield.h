@@ -31,5 +31,6 @@
 #include <tmsfield/output.h>
 #include <tmsfield/labels.h>
 #include <tmsfield/meshing.h>
+#include <tmsfield/search.h>
 
 #endif /* TMSFIELD_H */
