@@ -30,5 +30,6 @@
 #include <tmsfield/output.h>
 #include <tmsfield/labels.h>
 #include <tmsfield/meshing.h>
+#include <tmsfield/navigator.h>
 
 #endif /* TMSFIELD_H */
