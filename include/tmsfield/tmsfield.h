@@ -32,5 +32,6 @@
 #include <tmsfield/labels.h>
 #include <tmsfield/meshing.h>
 #include <tmsfield/search.h>
+#include <tmsfield/navigator.h>
 
 #endif /* TMSFIELD_H */
