@@ -662,7 +662,8 @@ int tmsf_cmd_place(int argc, char **argv) {
   rep.have_mni = have_mni;
   memcpy(rep.gm_m, gm_m, sizeof(gm_m));
   tmsf_search_get_projection(search, rep.scalp_m, NULL, NULL, NULL);
-  tmsf_region_get_elements(regions[0], &rep.region_elements, NULL);
+  const int64_t *els_unused;
+  tmsf_region_get_elements(regions[0], &rep.region_elements, &els_unused);
   tmsf_region_get_volume(regions[0], &rep.region_volume_m3);
   rep.metric_name = dose.metric_name;
   rep.metric_description = dose.metric_description;

@@ -47,7 +47,7 @@ extern "C" {
 /** Reference dI/dt of objective values: 1 A/us. */
 #define TMSF_PLACEMENT_DIDT 1e6
 /** Default spacing of the reciprocity grid, m. */
-#define TMSF_PLACEMENT_GRID_SPACING 0.002
+#define TMSF_PLACEMENT_GRID_SPACING 0.003
 
 typedef struct tmsf_placement tmsf_placement;
 
