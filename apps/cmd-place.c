@@ -406,6 +406,29 @@ static void handle_direction(const double P[16], double *angle_deg, const char *
   *side = fabs(h[0]) < 1e-6 ? "on the midline" : lat > 0 ? "lateral" : "medial";
 }
 
+/* MNI mm of the pose's centre through the inverse of the MNI-to-head affine
+ * (identity when NULL); 0 when the affine is singular. */
+static int head_to_mni(const double *A, const double P[16], double mni[3]) {
+  double c[3] = {P[3] * 1e3, P[7] * 1e3, P[11] * 1e3};
+  if (!A) {
+    memcpy(mni, c, sizeof(c));
+    return 1;
+  }
+  double M[3][3] = {{A[0], A[1], A[2]}, {A[4], A[5], A[6]}, {A[8], A[9], A[10]}};
+  double b[3] = {c[0] - A[3], c[1] - A[7], c[2] - A[11]};
+  double det = M[0][0] * (M[1][1] * M[2][2] - M[1][2] * M[2][1]) - M[0][1] * (M[1][0] * M[2][2] - M[1][2] * M[2][0]) +
+               M[0][2] * (M[1][0] * M[2][1] - M[1][1] * M[2][0]);
+  if (!(fabs(det) > 1e-12)) return 0;
+  for (int k = 0; k < 3; k++) { /* Cramer's rule */
+    double T[3][3];
+    memcpy(T, M, sizeof(T));
+    for (int r = 0; r < 3; r++) T[r][k] = b[r];
+    mni[k] = (T[0][0] * (T[1][1] * T[2][2] - T[1][2] * T[2][1]) - T[0][1] * (T[1][0] * T[2][2] - T[1][2] * T[2][0]) +
+              T[0][2] * (T[1][0] * T[2][1] - T[1][1] * T[2][0])) / det;
+  }
+  return 1;
+}
+
 static void json_matrix(FILE *f, const double P[16], const char *indent) {
   double mm[16];
   tmsf_pose_to_mm(P, mm);
@@ -431,7 +454,8 @@ typedef struct report {
   const place_opts *o;
   const char *coil_name, *coil_path, *target_name, *metric_name, *metric_description;
   double target_m[3], mni_mm[3], gm_m[3], scalp_m[3];
-  int have_mni;
+  int have_mni, have_centre_mni;
+  double centre_mni_mm[3];
   int64_t region_elements;
   double region_volume_m3;
   const tmsf_placement_result *res;
@@ -471,6 +495,9 @@ static void write_report(FILE *f, const report *r) {
   json_matrix(f, P, "");
   fprintf(f, ",\n\"pose_units\": \"head_from_coil 4x4, row-major, mm (SimNIBS matsimnibs)\",\n");
   fprintf(f, "\"centre_mm\": [%.6g, %.6g, %.6g],\n", P[3] * 1e3, P[7] * 1e3, P[11] * 1e3);
+  if (r->have_centre_mni)
+    fprintf(f, "\"centre_mni_mm\": [%.6g, %.6g, %.6g],\n", r->centre_mni_mm[0], r->centre_mni_mm[1],
+            r->centre_mni_mm[2]);
   fprintf(f, "\"search_coordinates\": {\"u_mm\": %.6g, \"v_mm\": %.6g, \"angle_deg\": %.6g},\n", res->u_m * 1e3,
           res->v_m * 1e3, res->angle_deg);
   fprintf(f, "\"handle_angle_from_posterior_deg\": %.3f,\n\"handle_side\": \"%s\",\n", r->handle_angle,
@@ -679,6 +706,10 @@ int tmsf_cmd_place(int argc, char **argv) {
   rep.time_head_s = t_head;
   rep.time_setup_s = t_setup;
   handle_direction(res.pose, &rep.handle_angle, &rep.handle_side);
+  /* the centre in MNI mm: the inverse of --mni-affine (identity without one,
+   * as for the built-in head, which is in MNI space) */
+  if ((aff || (o.head.head && !strcmp(o.head.head, "default"))) && head_to_mni(aff, res.pose, rep.centre_mni_mm))
+    rep.have_centre_mni = 1;
   if (o.out) {
     if (mkdir(o.out, 0777) && access(o.out, W_OK)) {
       fprintf(stderr, "tmsfield: error: cannot create the output directory %s\n", o.out);
@@ -697,16 +728,25 @@ int tmsf_cmd_place(int argc, char **argv) {
     if ((ierr = tmsf_nnav_write_brainsight(ctx, path, 1, res.pose, names, TMSF_NNAV_SPACE_NIFTI_ALIGNED)))
       goto lib_error;
     {
+      /* |E| on the label volume's grid (label heads) and on the grey-matter
+       * surface (heads with grey matter) */
       cli_out co;
       cli_out_init(&co);
-      snprintf(path, sizeof(path), "%s/magnE.nii.gz", o.out);
-      co.nifti = path;
+      char npath[4096], gpath[4096];
+      snprintf(npath, sizeof(npath), "%s/magnE.nii.gz", o.out);
+      snprintf(gpath, sizeof(gpath), "%s/cortex", o.out);
       tmsf_head_info hinfo;
       const char *label_grid = NULL;
       if (o.head.head && tmsf_head_query(ctx, o.head.head, o.head.preset, &hinfo) == TMSF_SUCCESS &&
           hinfo.kind == TMSF_HEAD_LABELS)
         label_grid = hinfo.source;
-      if (label_grid && (ierr = cli_out_write(&co, field, coil, res.pose, label_grid, 1))) goto lib_error;
+      if (label_grid) co.nifti = npath;
+      int ntags;
+      const int32_t *tags;
+      if (tmsf_mesh_get_tags(mesh, &ntags, &tags) == TMSF_SUCCESS)
+        for (int k = 0; k < ntags; k++)
+          if (tags[k] == 2) co.gifti = gpath;
+      if ((co.nifti || co.gifti) && (ierr = cli_out_write(&co, field, coil, res.pose, label_grid, 1))) goto lib_error;
     }
   }
   rep.time_total_s = now_s() - t_start;
@@ -741,8 +781,10 @@ int tmsf_cmd_place(int argc, char **argv) {
            (long long)rep.num_positions, (long long)rep.num_angles, (long long)rep.num_poses,
            (long long)rep.dropped_collision, o.method == TMSF_PLACEMENT_DIRECT ? "direct" : "fast",
            res.poses_per_second);
-    printf("pose        centre (%.2f, %.2f, %.2f) mm, handle %.0f deg from posterior (%s)\n", P[3] * 1e3, P[7] * 1e3,
-           P[11] * 1e3, rep.handle_angle, rep.handle_side);
+    printf("pose        centre (%.2f, %.2f, %.2f) mm", P[3] * 1e3, P[7] * 1e3, P[11] * 1e3);
+    if (rep.have_centre_mni)
+      printf(" (MNI %.1f, %.1f, %.1f)", rep.centre_mni_mm[0], rep.centre_mni_mm[1], rep.centre_mni_mm[2]);
+    printf(", handle %.0f deg from posterior, %s\n", rep.handle_angle, rep.handle_side);
     printf("            [%9.5f %9.5f %9.5f %9.3f]\n", P[0], P[1], P[2], P[3] * 1e3);
     printf("            [%9.5f %9.5f %9.5f %9.3f]\n", P[4], P[5], P[6], P[7] * 1e3);
     printf("            [%9.5f %9.5f %9.5f %9.3f]  (head from coil, mm)\n", P[8], P[9], P[10], P[11] * 1e3);
@@ -757,7 +799,10 @@ int tmsf_cmd_place(int argc, char **argv) {
     printf("time        %.1f s (head %.1f, setup %.1f, prepare %.1f, search %.2f, refine %.2f, check %.1f)\n",
            rep.time_total_s, t_head, t_setup, res.time_prepare_s, res.time_search_s, res.time_refine_s,
            res.time_rerank_s);
-    if (o.out) printf("output      %s/{field.msh,placement.json,localite.xml,brainsight.txt}\n", o.out);
+    if (o.out)
+      printf("output      %s/: field.msh (E, magnE at the dose), placement.json, localite.xml, brainsight.txt,\n"
+             "            magnE.nii.gz (label-volume heads), cortex.surf.gii/.func.gii (heads with grey matter)\n",
+             o.out);
   }
   if (dose.beyond_limit)
     fprintf(stderr, "tmsfield: warning: %.1f %% MSO is beyond the stimulator's limit (100 %% MSO) for coil %s\n",
