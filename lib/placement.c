@@ -404,15 +404,6 @@ static int field_terms(tmsf_placement *pl, const tmsf_field *f, double *terms, d
 /* Reciprocity grid                                                          */
 /* ------------------------------------------------------------------------- */
 
-static inline int64_t brick_of(const rgrid *g, const double p[3], int64_t b[3]) {
-  for (int c = 0; c < 3; c++) {
-    double x = (p[c] - g->origin[c]) / (g->h * BS);
-    if (!(x >= 0.0) || x >= (double)g->nb[c]) return -1;
-    b[c] = (int64_t)x;
-  }
-  return (b[2] * g->nb[1] + b[1]) * g->nb[0] + b[0];
-}
-
 /* The fields A_Q, B_Q of every functional at npts points (values laid out
  * as the grid's, nval per point, times nothing: mu0/4pi is applied later). */
 static int recip_fields(tmsf_placement *pl, int64_t npts, const double *pts, int nval, int offB,
