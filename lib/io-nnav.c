@@ -233,10 +233,26 @@ static void nearest_rotation(double P[16]) {
     for (int c = 0; c < 3; c++) P[4 * r + c] = X[r][c];
 }
 
+/* Largest coil-centre coordinate the readers and writers take (1000 km): far
+ * beyond any head, and far from overflow in the mm conversions. */
+#define NNAV_MAX_CENTRE_M 1e6
+
+/* Index (0..2) of a centre coordinate beyond NNAV_MAX_CENTRE_M, or -1. */
+static int centre_out_of_range(const double P[16]) {
+  for (int r = 0; r < 3; r++)
+    if (!(fabs(P[4 * r + 3]) <= NNAV_MAX_CENTRE_M)) return r;
+  return -1;
+}
+
 /* A pose read from a file (head frame, metres): refuse it unless its axes are
  * orthonormal within TMSF_NNAV_RIGID_TOLERANCE and right-handed, then make them
  * exactly orthonormal.  where: "FILE: line L, marker K ("name")". */
 static int make_rigid(tmsf_context *ctx, const char *where, double P[16]) {
+  int r = centre_out_of_range(P);
+  if (r >= 0)
+    return TMSF_ERROR(ctx, TMSF_ERR_POSE,
+                      "%s: coil centre coordinate %c is %g mm; expected at most %g mm in size",
+                      where, "xyz"[r], P[4 * r + 3] * 1e3, NNAV_MAX_CENTRE_M * 1e3);
   int wi, wj;
   double e = orth_error(P, &wi, &wj);
   if (!(e <= TMSF_NNAV_RIGID_TOLERANCE))
@@ -279,10 +295,11 @@ static int check_write_args(tmsf_context *ctx, const char *path, int n, const do
       if (ctx) snprintf(msg, sizeof(msg), "%s", ctx->message);
       return TMSF_ERROR(ctx, ierr, "%s: pose %d: %s", path, i + 1, msg);
     }
-    for (int r = 0; r < 3; r++)
-      if (!isfinite(tmsf_output_m_to_mm(P[16 * (size_t)i + 4 * r + 3])))
-        return TMSF_ERROR(ctx, TMSF_ERR_POSE, "%s: pose %d: centre coordinate %g m is out of range",
-                          path, i + 1, P[16 * (size_t)i + 4 * r + 3]);
+    int r = centre_out_of_range(P + 16 * (size_t)i);
+    if (r >= 0)
+      return TMSF_ERROR(ctx, TMSF_ERR_POSE,
+                        "%s: pose %d: centre coordinate %c is %g m; expected at most %g m in size",
+                        path, i + 1, "xyz"[r], P[16 * (size_t)i + 4 * r + 3], NNAV_MAX_CENTRE_M);
     if (!names) continue;
     const char *s = names[i];
     if (!s) return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "%s: name of pose %d is NULL", path, i + 1);
@@ -543,6 +560,21 @@ static int localite_doc(tmsf_context *ctx, const char *origin, xmlDoc *doc, pose
   return TMSF_SUCCESS;
 }
 
+/* libxml2 reports some errors (encoding conversion, I/O) without a parser
+ * context, through its per-thread generic or structured error handler, whose
+ * default prints on stderr; the library must not print.  While parsing, both
+ * handlers of this thread are no-ops; the caller's are restored after.  The
+ * parser context still records the error for the message. */
+static void quiet_generic(void *ctx, const char *msg, ...) {
+  (void)ctx;
+  (void)msg;
+}
+
+static void quiet_structured(void *ctx, xmlErrorPtr error) {
+  (void)ctx;
+  (void)error;
+}
+
 int tmsf_nnav_read_localite_buffer(tmsf_context *ctx, const char *origin, const char *data,
                                    size_t size, int *num_poses, double **P, char ***names,
                                    tmsf_nnav_space *space) {
@@ -558,10 +590,18 @@ int tmsf_nnav_read_localite_buffer(tmsf_context *ctx, const char *origin, const 
   xmlInitParser(); /* guarded by libxml2's own lock */
   xmlParserCtxt *pc = xmlNewParserCtxt();
   if (!pc) return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory", origin);
+  xmlGenericErrorFunc old_generic = xmlGenericError;
+  void *old_generic_ctx = xmlGenericErrorContext;
+  xmlStructuredErrorFunc old_structured = xmlStructuredError;
+  void *old_structured_ctx = xmlStructuredErrorContext;
+  xmlSetGenericErrorFunc(NULL, quiet_generic);
+  xmlSetStructuredErrorFunc(NULL, quiet_structured);
   /* no network, no external entities, no printing: errors come back in pc */
   xmlDoc *doc = xmlCtxtReadMemory(pc, data ? data : "", (int)size, NULL, NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                                       XML_PARSE_BIG_LINES);
+  xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
+  xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
   if (!doc || !pc->wellFormed) {
     const xmlError *e = xmlCtxtGetLastError(pc);
     char msg[512] = "not well-formed";

@@ -13,7 +13,10 @@
  *    naming the file (and line / marker where there is one).
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <libxml/parser.h>
 
 #include "test-common.h"
 
@@ -408,6 +411,10 @@ static void bad_localite(tmsf_context *ctx) {
   write_text(p, t, strlen(t));
   expect_fail(ctx, read_loc(ctx, p), TMSF_ERR_POSE, p, "bottom row", "Localite: bottom row");
   free(t);
+  t = replace(ras, "data23=\"88.60916741149502\"", "data23=\"1e12\"");
+  write_text(p, t, strlen(t));
+  expect_fail(ctx, read_loc(ctx, p), TMSF_ERR_POSE, p, "centre", "Localite: centre 1e12 mm");
+  free(t);
   t = replace(ras, "<Matrix4D", "<Matrix3D");
   write_text(p, t, strlen(t));
   expect_fail(ctx, read_loc(ctx, p), TMSF_ERR_FORMAT, p, "Matrix4D", "Localite: no Matrix4D");
@@ -428,6 +435,41 @@ static void bad_localite(tmsf_context *ctx) {
   const char *none = tmp_path("does-not-exist.xml");
   expect_fail(ctx, read_loc(ctx, none), TMSF_ERR_IO, none, NULL, "Localite: missing file");
   free(ras);
+}
+
+/* libxml2 reports encoding errors without a parser context through its
+ * per-thread error handler, which prints on stderr by default (found by
+ * fuzz-localite).  The reader must print nothing and leave the caller's
+ * handlers as they were. */
+static void my_generic(void *c, const char *msg, ...) {
+  (void)c;
+  (void)msg;
+}
+
+static void quiet_libxml2(tmsf_context *ctx) {
+  const char *p = tmp_path("shift_jis.xml"), *err = tmp_path("stderr.txt");
+  static const char bad[] = "<?xml version=\"1.0\" encoding=\"SHIFT_JIS\"?><a b=\"\xff\xff\xff\xff\"/>";
+  write_text(p, bad, sizeof(bad) - 1);
+  fflush(stderr);
+  int saved = dup(2), fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (saved < 0 || fd < 0) exit(1);
+  dup2(fd, 2);
+  close(fd);
+  xmlSetGenericErrorFunc(NULL, NULL); /* libxml2's default: print on stderr */
+  int ierr = read_loc(ctx, p);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  size_t len = 0;
+  char *printed = read_text(err, &len);
+  CHECK(len == 0, "the reader printed %zu bytes on stderr: %s", len, printed);
+  free(printed);
+  expect_fail(ctx, ierr, TMSF_ERR_FORMAT, p, "line 1", "Localite: bad Shift_JIS bytes");
+  xmlSetGenericErrorFunc(&test_failures, my_generic);
+  read_loc(ctx, p);
+  CHECK(xmlGenericError == my_generic && xmlGenericErrorContext == (void *)&test_failures,
+        "the caller's libxml2 error handler was not restored");
+  xmlSetGenericErrorFunc(NULL, NULL);
 }
 
 static void bad_brainsight(tmsf_context *ctx) {
@@ -487,6 +529,10 @@ static void bad_writes(tmsf_context *ctx) {
   char *after = read_text(p, NULL);
   CHECK(!strcmp(before, after), "a failed write changed the existing file");
   free(before), free(after);
+  memcpy(S, P, sizeof(S));
+  S[16 + 7] = 2e6; /* pose 2's centre 2000 km away */
+  expect_fail(ctx, tmsf_nnav_write_brainsight(ctx, q, 2, S, NULL, TMSF_NNAV_SPACE_NIFTI_ALIGNED),
+              TMSF_ERR_POSE, q, "centre", "write: centre out of range");
   expect_fail(ctx, tmsf_nnav_write_localite(ctx, p, 2, P, NULL, TMSF_NNAV_SPACE_NIFTI_ALIGNED),
               TMSF_ERR_ARGUMENT, p, NULL, "write: Localite with a Brainsight space");
   expect_fail(ctx, tmsf_nnav_write_brainsight(ctx, q, 2, P, NULL, TMSF_NNAV_SPACE_LPS),
@@ -528,6 +574,7 @@ int main(void) {
   real_files(ctx);
   printf("bad input:\n");
   bad_localite(ctx);
+  quiet_libxml2(ctx);
   bad_brainsight(ctx);
   bad_writes(ctx);
 
