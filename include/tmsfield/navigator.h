@@ -82,8 +82,8 @@ typedef enum tmsf_nnav_table {
  * place, so a reader never sees half a file.
  */
 TMSF_EXPORT int tmsf_nnav_write_localite(tmsf_context *ctx, const char *path, int num_poses,
-                                         const double *head_from_coil_m,
-                                         const char *const *names, tmsf_nnav_space space);
+                                         const double *head_from_coil_m, const char *const *names,
+                                         tmsf_nnav_space space);
 
 /**
  * Read the markers of a Localite InstrumentMarker XML file (coordinateSpace
@@ -111,8 +111,8 @@ TMSF_EXPORT int tmsf_nnav_read_localite(tmsf_context *ctx, const char *path, int
  * Atomic like tmsf_nnav_write_localite.
  */
 TMSF_EXPORT int tmsf_nnav_write_brainsight(tmsf_context *ctx, const char *path, int num_poses,
-                                           const double *head_from_coil_m,
-                                           const char *const *names, tmsf_nnav_space space);
+                                           const double *head_from_coil_m, const char *const *names,
+                                           tmsf_nnav_space space);
 
 /**
  * Read one table (targets or samples) of a Brainsight export whose coordinate
