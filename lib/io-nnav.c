@@ -97,10 +97,14 @@ static int utf8_len(const unsigned char *s, size_t avail) {
   if (c < 0x80) return 1;
   int n;
   unsigned cp;
-  if (c >= 0xc2 && c <= 0xdf) n = 2, cp = c & 0x1f;
-  else if (c >= 0xe0 && c <= 0xef) n = 3, cp = c & 0x0f;
-  else if (c >= 0xf0 && c <= 0xf4) n = 4, cp = c & 0x07;
-  else return 0;
+  if (c >= 0xc2 && c <= 0xdf)
+    n = 2, cp = c & 0x1f;
+  else if (c >= 0xe0 && c <= 0xef)
+    n = 3, cp = c & 0x0f;
+  else if (c >= 0xf0 && c <= 0xf4)
+    n = 4, cp = c & 0x07;
+  else
+    return 0;
   if ((size_t)n > avail) return 0;
   for (int i = 1; i < n; i++) {
     if ((s[i] & 0xc0) != 0x80) return 0;
@@ -214,9 +218,10 @@ static void nearest_rotation(double P[16]) {
     for (int c = 0; c < 3; c++) X[r][c] = P[4 * r + c];
   for (int it = 0; it < 60; it++) {
     const double *a = X[0], *b = X[1], *c = X[2];
-    double C[3][3] = {{b[1] * c[2] - b[2] * c[1], b[2] * c[0] - b[0] * c[2], b[0] * c[1] - b[1] * c[0]},
-                      {c[1] * a[2] - c[2] * a[1], c[2] * a[0] - c[0] * a[2], c[0] * a[1] - c[1] * a[0]},
-                      {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]}};
+    double C[3][3] = {
+        {b[1] * c[2] - b[2] * c[1], b[2] * c[0] - b[0] * c[2], b[0] * c[1] - b[1] * c[0]},
+        {c[1] * a[2] - c[2] * a[1], c[2] * a[0] - c[0] * a[2], c[0] * a[1] - c[1] * a[0]},
+        {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]}};
     double det = a[0] * C[0][0] + a[1] * C[0][1] + a[2] * C[0][2];
     if (!(det > 0.0)) break;
     double change = 0.0;
@@ -233,10 +238,26 @@ static void nearest_rotation(double P[16]) {
     for (int c = 0; c < 3; c++) P[4 * r + c] = X[r][c];
 }
 
+/* Largest coil-centre coordinate the readers and writers take (1000 km): far
+ * beyond any head, and far from overflow in the mm conversions. */
+#define NNAV_MAX_CENTRE_M 1e6
+
+/* Index (0..2) of a centre coordinate beyond NNAV_MAX_CENTRE_M, or -1. */
+static int centre_out_of_range(const double P[16]) {
+  for (int r = 0; r < 3; r++)
+    if (!(fabs(P[4 * r + 3]) <= NNAV_MAX_CENTRE_M)) return r;
+  return -1;
+}
+
 /* A pose read from a file (head frame, metres): refuse it unless its axes are
  * orthonormal within TMSF_NNAV_RIGID_TOLERANCE and right-handed, then make them
  * exactly orthonormal.  where: "FILE: line L, marker K ("name")". */
 static int make_rigid(tmsf_context *ctx, const char *where, double P[16]) {
+  int r = centre_out_of_range(P);
+  if (r >= 0)
+    return TMSF_ERROR(ctx, TMSF_ERR_POSE,
+                      "%s: coil centre coordinate %c is %g mm; expected at most %g mm in size",
+                      where, "xyz"[r], P[4 * r + 3] * 1e3, NNAV_MAX_CENTRE_M * 1e3);
   int wi, wj;
   double e = orth_error(P, &wi, &wj);
   if (!(e <= TMSF_NNAV_RIGID_TOLERANCE))
@@ -279,10 +300,11 @@ static int check_write_args(tmsf_context *ctx, const char *path, int n, const do
       if (ctx) snprintf(msg, sizeof(msg), "%s", ctx->message);
       return TMSF_ERROR(ctx, ierr, "%s: pose %d: %s", path, i + 1, msg);
     }
-    for (int r = 0; r < 3; r++)
-      if (!isfinite(tmsf_output_m_to_mm(P[16 * (size_t)i + 4 * r + 3])))
-        return TMSF_ERROR(ctx, TMSF_ERR_POSE, "%s: pose %d: centre coordinate %g m is out of range",
-                          path, i + 1, P[16 * (size_t)i + 4 * r + 3]);
+    int r = centre_out_of_range(P + 16 * (size_t)i);
+    if (r >= 0)
+      return TMSF_ERROR(ctx, TMSF_ERR_POSE,
+                        "%s: pose %d: centre coordinate %c is %g m; expected at most %g m in size",
+                        path, i + 1, "xyz"[r], P[16 * (size_t)i + 4 * r + 3], NNAV_MAX_CENTRE_M);
     if (!names) continue;
     const char *s = names[i];
     if (!s) return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "%s: name of pose %d is NULL", path, i + 1);
@@ -293,8 +315,8 @@ static int check_write_args(tmsf_context *ctx, const char *path, int n, const do
         return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT,
                           "%s: name of pose %d (\"%s\") holds a control character or invalid "
                           "UTF-8 at byte %d; %s names are one line of UTF-8 text",
-                          path, i + 1, quote(q, sizeof(q), s, strlen(s)), (int)(u - (const unsigned char *)s) + 1,
-                          format);
+                          path, i + 1, quote(q, sizeof(q), s, strlen(s)),
+                          (int)(u - (const unsigned char *)s) + 1, format);
       u += len;
     }
   }
@@ -364,7 +386,8 @@ int tmsf_nnav_write_localite(tmsf_context *ctx, const char *path, int n, const d
     memcpy(mm, P + 16 * (size_t)i, sizeof(mm));
     for (int r = 0; r < 3; r++) mm[4 * r + 3] = tmsf_output_m_to_mm(mm[4 * r + 3]);
     localite_map(mm, lps, 1.0, L);
-    fprintf(f, "    <InstrumentMarker alwaysVisible=\"false\" index=\"%d\" selected=\"false\">\n", i);
+    fprintf(f, "    <InstrumentMarker alwaysVisible=\"false\" index=\"%d\" selected=\"false\">\n",
+            i);
     fprintf(f, "        <Marker additionalInformation=\"\" color=\"#ff0000\" description=\"");
     if (names)
       xml_escaped(f, names[i]);
@@ -406,7 +429,8 @@ int tmsf_nnav_write_brainsight(tmsf_context *ctx, const char *path, int n, const
   fprintf(f, "# Encoding: UTF-8\n");
   fprintf(f, "# Notes: Each column is delimited by a tab. Each value within a column is delimited "
              "by a semicolon.\n");
-  fprintf(f, "# Target Name\tLoc. X\tLoc. Y\tLoc. Z\tm0n0\tm0n1\tm0n2\tm1n0\tm1n1\tm1n2\tm2n0\tm2n1\tm2n2\n");
+  fprintf(f, "# Target Name\tLoc. X\tLoc. Y\tLoc. Z"
+             "\tm0n0\tm0n1\tm0n2\tm1n0\tm1n1\tm1n2\tm2n0\tm2n1\tm2n2\n");
   for (int i = 0; i < n; i++) {
     double mm[16], B[16];
     memcpy(mm, P + 16 * (size_t)i, sizeof(mm));
@@ -453,10 +477,11 @@ static int localite_marker(tmsf_context *ctx, const char *origin, const xmlNode 
   const char *name = desc ? (const char *)desc : "";
   const xmlNode *mat = first_child(marker, "Matrix4D");
   if (!mat) {
-    int e = TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
-                       "%s: line %ld: marker %d (\"%s\") has no <Matrix4D> element; expected "
-                       "<Matrix4D data00=... data33=.../>",
-                       origin, (long)xmlGetLineNo(marker), k, quote(q, sizeof(q), name, strlen(name)));
+    int e =
+        TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
+                   "%s: line %ld: marker %d (\"%s\") has no <Matrix4D> element; expected "
+                   "<Matrix4D data00=... data33=.../>",
+                   origin, (long)xmlGetLineNo(marker), k, quote(q, sizeof(q), name, strlen(name)));
     xmlFree(desc);
     return e;
   }
@@ -470,9 +495,9 @@ static int localite_marker(tmsf_context *ctx, const char *origin, const xmlNode 
     snprintf(attr, sizeof(attr), "data%d%d", i / 4, i % 4);
     xmlChar *v = xmlGetNoNsProp(mat, (const xmlChar *)attr);
     if (!v) {
-      ierr = TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
-                        "%s: <Matrix4D> has no attribute %s; expected data00 ... data33", where,
-                        attr);
+      ierr =
+          TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
+                     "%s: <Matrix4D> has no attribute %s; expected data00 ... data33", where, attr);
       break;
     }
     int bad = parse_number((const char *)v, &L[i]);
@@ -484,8 +509,8 @@ static int localite_marker(tmsf_context *ctx, const char *origin, const xmlNode 
     }
     xmlFree(v);
   }
-  if (!ierr && (fabs(L[12]) > 1e-6 || fabs(L[13]) > 1e-6 || fabs(L[14]) > 1e-6 ||
-                fabs(L[15] - 1.0) > 1e-6))
+  if (!ierr &&
+      (fabs(L[12]) > 1e-6 || fabs(L[13]) > 1e-6 || fabs(L[14]) > 1e-6 || fabs(L[15] - 1.0) > 1e-6))
     ierr = TMSF_ERROR(ctx, TMSF_ERR_POSE,
                       "%s: bottom row (data30 ... data33) is (%g %g %g %g); expected (0 0 0 1)",
                       where, L[12], L[13], L[14], L[15]);
@@ -531,7 +556,8 @@ static int localite_doc(tmsf_context *ctx, const char *origin, xmlDoc *doc, pose
   if (lps < 0) {
     int e = TMSF_ERROR(ctx, TMSF_ERR_UNSUPPORTED,
                        "%s: line %ld: coordinateSpace=\"%s\"; expected \"RAS\" or \"LPS\"", origin,
-                       (long)xmlGetLineNo(root), quote(q, sizeof(q), (const char *)cs, strlen((const char *)cs)));
+                       (long)xmlGetLineNo(root),
+                       quote(q, sizeof(q), (const char *)cs, strlen((const char *)cs)));
     xmlFree(cs);
     return e;
   }
@@ -539,8 +565,24 @@ static int localite_doc(tmsf_context *ctx, const char *origin, xmlDoc *doc, pose
   *space = lps ? TMSF_NNAV_SPACE_LPS : TMSF_NNAV_SPACE_RAS;
   int k = 0;
   for (const xmlNode *c = root->children; c; c = c->next)
-    if (is_element(c, "InstrumentMarker")) TMSF_CALL(localite_marker(ctx, origin, c, ++k, lps, out));
+    if (is_element(c, "InstrumentMarker"))
+      TMSF_CALL(localite_marker(ctx, origin, c, ++k, lps, out));
   return TMSF_SUCCESS;
+}
+
+/* libxml2 reports some errors (encoding conversion, I/O) without a parser
+ * context, through its per-thread generic or structured error handler, whose
+ * default prints on stderr; the library must not print.  While parsing, both
+ * handlers of this thread are no-ops; the caller's are restored after.  The
+ * parser context still records the error for the message. */
+static void quiet_generic(void *ctx, const char *msg, ...) {
+  (void)ctx;
+  (void)msg;
+}
+
+static void quiet_structured(void *ctx, xmlErrorPtr error) {
+  (void)ctx;
+  (void)error;
 }
 
 int tmsf_nnav_read_localite_buffer(tmsf_context *ctx, const char *origin, const char *data,
@@ -558,10 +600,18 @@ int tmsf_nnav_read_localite_buffer(tmsf_context *ctx, const char *origin, const 
   xmlInitParser(); /* guarded by libxml2's own lock */
   xmlParserCtxt *pc = xmlNewParserCtxt();
   if (!pc) return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "%s: out of memory", origin);
+  xmlGenericErrorFunc old_generic = xmlGenericError;
+  void *old_generic_ctx = xmlGenericErrorContext;
+  xmlStructuredErrorFunc old_structured = xmlStructuredError;
+  void *old_structured_ctx = xmlStructuredErrorContext;
+  xmlSetGenericErrorFunc(NULL, quiet_generic);
+  xmlSetStructuredErrorFunc(NULL, quiet_structured);
   /* no network, no external entities, no printing: errors come back in pc */
   xmlDoc *doc = xmlCtxtReadMemory(pc, data ? data : "", (int)size, NULL, NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                                       XML_PARSE_BIG_LINES);
+  xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
+  xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
   if (!doc || !pc->wellFormed) {
     const xmlError *e = xmlCtxtGetLastError(pc);
     char msg[512] = "not well-formed";
@@ -641,10 +691,10 @@ static int split_tabs(char *s, char **fields, int max) {
 }
 
 typedef struct bs_state {
-  int cur;        /* 0: before any table, 1: the requested table, 2: another table */
-  int any_table;  /* a Target or Sample table header seen */
-  int col[12];    /* field index of each of bs_columns in the requested table */
-  int need;       /* fields a row of that table must have */
+  int cur;       /* 0: before any table, 1: the requested table, 2: another table */
+  int any_table; /* a Target or Sample table header seen */
+  int col[12];   /* field index of each of bs_columns in the requested table */
+  int need;      /* fields a row of that table must have */
   int header_line;
   int have_cs;
   tmsf_nnav_space space;
@@ -699,8 +749,9 @@ static int bs_header(tmsf_context *ctx, const char *origin, int lineno, char *li
   } else if (!strncasecmp(s, "Units:", 6)) {
     char *v = trim(s + 6);
     if (strncasecmp(v, "millimetres", 11) && strncasecmp(v, "millimeters", 11))
-      return TMSF_ERROR(ctx, TMSF_ERR_UNSUPPORTED, "%s: line %d: units \"%s\"; expected millimetres",
-                        origin, lineno, quote(q, sizeof(q), v, strlen(v)));
+      return TMSF_ERROR(ctx, TMSF_ERR_UNSUPPORTED,
+                        "%s: line %d: units \"%s\"; expected millimetres", origin, lineno,
+                        quote(q, sizeof(q), v, strlen(v)));
   }
   return TMSF_SUCCESS;
 }
@@ -720,9 +771,10 @@ static int bs_row(tmsf_context *ctx, const char *origin, int lineno, char *line,
                       "header",
                       where);
   if (nf < st->need)
-    return TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
-                      "%s: %d tab-separated fields; expected at least %d as in the header on line %d",
-                      where, nf, st->need, st->header_line);
+    return TMSF_ERROR(
+        ctx, TMSF_ERR_FORMAT,
+        "%s: %d tab-separated fields; expected at least %d as in the header on line %d", where, nf,
+        st->need, st->header_line);
   double v[12];
   for (int k = 0; k < 12; k++) {
     const char *f = fields[st->col[k]];
@@ -745,8 +797,8 @@ static int bs_row(tmsf_context *ctx, const char *origin, int lineno, char *line,
 }
 
 int tmsf_nnav_read_brainsight_buffer(tmsf_context *ctx, const char *origin, const char *data,
-                                     size_t size, tmsf_nnav_table table, int *num_poses,
-                                     double **P, char ***names, tmsf_nnav_space *space) {
+                                     size_t size, tmsf_nnav_table table, int *num_poses, double **P,
+                                     char ***names, tmsf_nnav_space *space) {
   if (num_poses) *num_poses = 0;
   if (P) *P = NULL;
   if (names) *names = NULL;
@@ -829,8 +881,8 @@ int tmsf_nnav_read_brainsight(tmsf_context *ctx, const char *path, tmsf_nnav_tab
   unsigned char *data = NULL;
   size_t size = 0;
   TMSF_CALL(tmsf_file_read_all(ctx, path, &data, &size));
-  int ierr = tmsf_nnav_read_brainsight_buffer(ctx, path, (const char *)data, size, table,
-                                              num_poses, P, names, space);
+  int ierr = tmsf_nnav_read_brainsight_buffer(ctx, path, (const char *)data, size, table, num_poses,
+                                              P, names, space);
   free(data);
   return ierr;
 }

@@ -13,7 +13,10 @@
  *    naming the file (and line / marker where there is one).
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <libxml/parser.h>
 
 #include "test-common.h"
 
@@ -139,8 +142,8 @@ static void roundtrip(tmsf_context *ctx, int localite, tmsf_nnav_space space) {
   I[0] = I[5] = I[10] = I[15] = 1.0;
   memset(H, 0, 16 * sizeof(double));
   H[0] = 1.0, H[5] = -1.0, H[10] = -1.0, H[15] = 1.0, H[3] = 1.0, H[7] = -3e-6, H[11] = 0.0;
-  const char *names[NPOSE] = {"M1 <left> & \"hot\" 'spot'", "DLPFC F3", "  spaces  ", "",
-                              "Umlaut \xc3\x96l \xe2\x9c\x93", "identity", "half turn", "last"};
+  const char *names[NPOSE] = {"M1 <left> & \"hot\" 'spot'",    "DLPFC F3", "  spaces  ", "",
+                              "Umlaut \xc3\x96l \xe2\x9c\x93", "identity", "half turn",  "last"};
   const char *path = tmp_path(localite ? "rt.xml" : "rt.txt");
   int ierr = localite ? tmsf_nnav_write_localite(ctx, path, NPOSE, P, names, space)
                       : tmsf_nnav_write_brainsight(ctx, path, NPOSE, P, names, space);
@@ -160,9 +163,10 @@ static void roundtrip(tmsf_context *ctx, int localite, tmsf_nnav_space space) {
     if (e > worst_roundtrip) worst_roundtrip = e;
     /* the writers print 17 decimals and the reader's projection onto a rotation
      * moves an orthonormal matrix by rounding only: 1e-9 is the issue's bound */
-    CHECK(e <= 1e-9, "%s space %d pose %d: round trip off by %.3g > 1e-9", localite ? "Localite" : "Brainsight",
-          (int)space, i, e);
-    CHECK(!strcmp(got[i], names[i]), "pose %d name \"%s\" read back; want \"%s\"", i, got[i], names[i]);
+    CHECK(e <= 1e-9, "%s space %d pose %d: round trip off by %.3g > 1e-9",
+          localite ? "Localite" : "Brainsight", (int)space, i, e);
+    CHECK(!strcmp(got[i], names[i]), "pose %d name \"%s\" read back; want \"%s\"", i, got[i],
+          names[i]);
     CHECK(tmsf_pose_check(ctx, Q + 16 * i) == 0, "pose %d read back is not a pose", i);
   }
   tmsf_nnav_free(n, &Q, &got);
@@ -206,33 +210,55 @@ static void roundtrip(tmsf_context *ctx, int localite, tmsf_nnav_space space) {
  *   m0. = 0.7265942667645653 -0.5155009532533439 -0.4542808568975744 -41.837674747395575
  *   m1. = 0.04949249463932184 -0.6201864008744066 0.782924568134545 -34.1115598830028
  *   m2. = -0.685319504116932 -0.5913367514447083 -0.425099496484739 88.60916741149502 */
-static const double ras_m0[16] = {
-    -0.4542808568975744, 0.5155009532533439,  0.7265942667645653,  -0.041837674747395575,
-    0.782924568134545,   0.6201864008744066,  0.04949249463932184, -0.0341115598830028,
-    -0.425099496484739,  0.5913367514447083,  -0.685319504116932,  0.08860916741149502,
-    0,                   0,                   0,                   1};
+static const double ras_m0[16] = {-0.4542808568975744,
+                                  0.5155009532533439,
+                                  0.7265942667645653,
+                                  -0.041837674747395575,
+                                  0.782924568134545,
+                                  0.6201864008744066,
+                                  0.04949249463932184,
+                                  -0.0341115598830028,
+                                  -0.425099496484739,
+                                  0.5913367514447083,
+                                  -0.685319504116932,
+                                  0.08860916741149502,
+                                  0,
+                                  0,
+                                  0,
+                                  1};
 /* LPS_InstrumentMarker.xml, marker 0 "hotspot":
  *   m0. = -0.3490561406131818 0.564773443077219 0.7478327612588856 36.237570946032804
  *   m1. = -0.010511085286115066 0.7956140773694144 -0.6057646631282482 35.691391691174246
  *   m2. = -0.9370765165681478 -0.2192994938513879 -0.27176902731949915 101.91661045854771 */
-static const double lps_hotspot[16] = {
-    -0.7478327612588856, 0.564773443077219,  0.3490561406131818,    -0.036237570946032804,
-    0.6057646631282482,  0.7956140773694144, 0.010511085286115066,  -0.035691391691174246,
-    -0.27176902731949915, 0.2192994938513879, -0.9370765165681478, 0.10191661045854771,
-    0,                   0,                  0,                     1};
+static const double lps_hotspot[16] = {-0.7478327612588856,
+                                       0.564773443077219,
+                                       0.3490561406131818,
+                                       -0.036237570946032804,
+                                       0.6057646631282482,
+                                       0.7956140773694144,
+                                       0.010511085286115066,
+                                       -0.035691391691174246,
+                                       -0.27176902731949915,
+                                       0.2192994938513879,
+                                       -0.9370765165681478,
+                                       0.10191661045854771,
+                                       0,
+                                       0,
+                                       0,
+                                       1};
 /* Brainsight: head_from_coil = B diag(-1, 1, -1) with B's column i the file's
  * (m<i>n0, m<i>n1, m<i>n2): columns (-m0, m1, -m2), centre Loc / 1000.
  * Target 1 "Sample 2": Loc 15.020 53.062 87.219; m0 = -0.997 -0.056 0.056;
  * m1 = 0.053 -0.997 -0.048; m2 = 0.059 -0.044 0.997. */
-static const double bs_target1[16] = {0.997,  0.053,  -0.059, 0.015020,  //
-                                      0.056,  -0.997, 0.044,  0.053062,  //
-                                      -0.056, -0.048, -0.997, 0.087219,  //
+static const double bs_target1[16] = {0.997,  0.053,  -0.059, 0.015020, //
+                                      0.056,  -0.997, 0.044,  0.053062, //
+                                      -0.056, -0.048, -0.997, 0.087219, //
                                       0,      0,      0,      1};
 /* Sample 1: Loc -44.198 75.810 65.742; m0 = 0.712 0.013 0.702; m1 = 0.321 0.883
  * -0.342; m2 = -0.624 0.469 0.624 (SimNIBS's arr_sample2 in test_nnav.py). */
-static const double bs_sample1[16] = {-0.712, 0.321,  0.624,  -0.044198,  //
-                                      -0.013, 0.883,  -0.469, 0.075810,   //
-                                      -0.702, -0.342, -0.624, 0.065742,   //
+static const double bs_sample1[16] = {-0.712, 0.321,  0.624,  -0.044198, //
+                                      -0.013, 0.883,  -0.469, 0.075810,  //
+                                      -0.702, -0.342, -0.624, 0.065742,  //
                                       0,      0,      0,      1};
 
 /* Max abs difference of the rotation blocks and of the centres. */
@@ -244,7 +270,8 @@ static void compare(const char *what, const double *got, const double *want, dou
   }
   CHECK(er <= tol_rot, "%s: rotation off by %.3g > %.3g", what, er, tol_rot);
   CHECK(et <= 1e-12, "%s: centre off by %.3g m > 1e-12", what, et);
-  printf("  %-34s rotation within %.2e of the hand-derived matrix, centre within %.1e m\n", what, er, et);
+  printf("  %-34s rotation within %.2e of the hand-derived matrix, centre within %.1e m\n", what,
+         er, et);
 }
 
 /* cos of the angle between the coil z axis and the direction from the coil
@@ -266,8 +293,9 @@ static void real_files(tmsf_context *ctx) {
    * 7.4e-5 (max |R^T R - I|), and the reader's projection onto the nearest
    * rotation moves entries by up to about that much (measured 3e-5):
    * tolerance 1e-4 on the rotation; translations exact. */
-  REQUIRE_OK(ctx, tmsf_nnav_read_localite(ctx, test_path("tests/data/nnav/localite/RAS_InstrumentMarker.xml"),
-                                          &n, &P, &names, &sp));
+  REQUIRE_OK(ctx, tmsf_nnav_read_localite(
+                      ctx, test_path("tests/data/nnav/localite/RAS_InstrumentMarker.xml"), &n, &P,
+                      &names, &sp));
   CHECK(n == 6 && sp == TMSF_NNAV_SPACE_RAS, "RAS file: %d markers, space %d", n, (int)sp);
   const char *ras_names[6] = {"M0", "M+45", "M-45", "P0", "P-45", "P+45"};
   for (int i = 0; i < n && i < 6; i++) {
@@ -278,8 +306,9 @@ static void real_files(tmsf_context *ctx) {
   double ras_c[3] = {P[3], P[7], P[11]};
   tmsf_nnav_free(n, &P, &names);
 
-  REQUIRE_OK(ctx, tmsf_nnav_read_localite(ctx, test_path("tests/data/nnav/localite/LPS_InstrumentMarker.xml"),
-                                          &n, &P, &names, &sp));
+  REQUIRE_OK(ctx, tmsf_nnav_read_localite(
+                      ctx, test_path("tests/data/nnav/localite/LPS_InstrumentMarker.xml"), &n, &P,
+                      &names, &sp));
   CHECK(n == 4 && sp == TMSF_NNAV_SPACE_LPS, "LPS file: %d markers, space %d", n, (int)sp);
   const char *lps_names[4] = {"hotspot", "PA", "premot", "LM"};
   for (int i = 0; i < n && i < 4; i++) {
@@ -298,18 +327,20 @@ static void real_files(tmsf_context *ctx) {
    * (measured 5.2e-4): tolerance 1e-3 on the rotation; translations exact. */
   const char *bs_files[2] = {"tests/data/nnav/brainsight/niiImage_niftialignedcoord.txt",
                              "tests/data/nnav/brainsight/niiImage_nifticoord.txt"};
-  const tmsf_nnav_space bs_space[2] = {TMSF_NNAV_SPACE_NIFTI_ALIGNED, TMSF_NNAV_SPACE_NIFTI_SCANNER};
+  const tmsf_nnav_space bs_space[2] = {TMSF_NNAV_SPACE_NIFTI_ALIGNED,
+                                       TMSF_NNAV_SPACE_NIFTI_SCANNER};
   double *first = NULL;
   for (int f = 0; f < 2; f++) {
-    REQUIRE_OK(ctx, tmsf_nnav_read_brainsight(ctx, test_path(bs_files[f]), TMSF_NNAV_TARGETS, &n, &P,
-                                              &names, &sp));
+    REQUIRE_OK(ctx, tmsf_nnav_read_brainsight(ctx, test_path(bs_files[f]), TMSF_NNAV_TARGETS, &n,
+                                              &P, &names, &sp));
     CHECK(n == 7 && sp == bs_space[f], "%s: %d targets, space %d", bs_files[f], n, (int)sp);
     CHECK(n > 6 && !strcmp(names[0], "Sample 2") && !strcmp(names[6], "Sample 23"), "target names");
-    compare(f ? "Brainsight (Scanner) target 1" : "Brainsight (Aligned) target 1", P, bs_target1, 1e-3);
+    compare(f ? "Brainsight (Scanner) target 1" : "Brainsight (Aligned) target 1", P, bs_target1,
+            1e-3);
     for (int i = 0; i < n; i++) min_cos = fmin(min_cos, z_inward(P + 16 * i));
     tmsf_nnav_free(n, &P, &names);
-    REQUIRE_OK(ctx, tmsf_nnav_read_brainsight(ctx, test_path(bs_files[f]), TMSF_NNAV_SAMPLES, &n, &P,
-                                              &names, NULL));
+    REQUIRE_OK(ctx, tmsf_nnav_read_brainsight(ctx, test_path(bs_files[f]), TMSF_NNAV_SAMPLES, &n,
+                                              &P, &names, NULL));
     CHECK(n == 101, "%s: %d samples; want 101", bs_files[f], n);
     CHECK(n > 100 && !strcmp(names[0], "Sample 1") && !strcmp(names[100], "Sample 101"),
           "sample names %s", n ? names[0] : "");
@@ -330,8 +361,8 @@ static void real_files(tmsf_context *ctx) {
    * of these files it is within 38 degrees of the direction to the origin
    * (measured min cos 0.80); a wrong axis convention flips or swaps it. */
   CHECK(min_cos > 0.7, "min cos(z, inward) = %.3f", min_cos);
-  printf("  coil z vs inward direction over all %d real poses: min cos %.3f\n", 6 + 4 + 2 * (7 + 101),
-         min_cos);
+  printf("  coil z vs inward direction over all %d real poses: min cos %.3f\n",
+         6 + 4 + 2 * (7 + 101), min_cos);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -341,8 +372,8 @@ static void real_files(tmsf_context *ctx) {
 static void expect_fail(tmsf_context *ctx, int ierr, int want, const char *path, const char *also,
                         const char *what) {
   const char *msg = tmsf_context_last_error(ctx);
-  CHECK(ierr == want, "%s: status %d (%s), want %d; message: %s", what, ierr, tmsf_status_string(ierr),
-        want, msg);
+  CHECK(ierr == want, "%s: status %d (%s), want %d; message: %s", what, ierr,
+        tmsf_status_string(ierr), want, msg);
   CHECK(!path || strstr(msg, path), "%s: message does not name the file: %s", what, msg);
   CHECK(!also || strstr(msg, also), "%s: message lacks \"%s\": %s", what, also, msg);
   printf("  %-34s -> %s: %s\n", what, tmsf_status_string(ierr), msg);
@@ -408,17 +439,23 @@ static void bad_localite(tmsf_context *ctx) {
   write_text(p, t, strlen(t));
   expect_fail(ctx, read_loc(ctx, p), TMSF_ERR_POSE, p, "bottom row", "Localite: bottom row");
   free(t);
+  t = replace(ras, "data23=\"88.60916741149502\"", "data23=\"1e12\"");
+  write_text(p, t, strlen(t));
+  expect_fail(ctx, read_loc(ctx, p), TMSF_ERR_POSE, p, "centre", "Localite: centre 1e12 mm");
+  free(t);
   t = replace(ras, "<Matrix4D", "<Matrix3D");
   write_text(p, t, strlen(t));
   expect_fail(ctx, read_loc(ctx, p), TMSF_ERR_FORMAT, p, "Matrix4D", "Localite: no Matrix4D");
   free(t);
   t = replace(ras, " coordinateSpace=\"RAS\"", "");
   write_text(p, t, strlen(t));
-  expect_fail(ctx, read_loc(ctx, p), TMSF_ERR_FORMAT, p, "coordinateSpace", "Localite: no coordinateSpace");
+  expect_fail(ctx, read_loc(ctx, p), TMSF_ERR_FORMAT, p, "coordinateSpace",
+              "Localite: no coordinateSpace");
   free(t);
   t = replace(ras, "coordinateSpace=\"RAS\"", "coordinateSpace=\"ALS\"");
   write_text(p, t, strlen(t));
-  expect_fail(ctx, read_loc(ctx, p), TMSF_ERR_UNSUPPORTED, p, "ALS", "Localite: other coordinateSpace");
+  expect_fail(ctx, read_loc(ctx, p), TMSF_ERR_UNSUPPORTED, p, "ALS",
+              "Localite: other coordinateSpace");
   free(t);
   const char *trig = test_path("tests/data/nnav/localite/TriggerMarkers_Coil0.xml");
   expect_fail(ctx, read_loc(ctx, trig), TMSF_ERR_UNSUPPORTED, trig, "TriggerMarkerList",
@@ -430,9 +467,46 @@ static void bad_localite(tmsf_context *ctx) {
   free(ras);
 }
 
+/* libxml2 reports encoding errors without a parser context through its
+ * per-thread error handler, which prints on stderr by default (found by
+ * fuzz-localite).  The reader must print nothing and leave the caller's
+ * handlers as they were. */
+static void my_generic(void *c, const char *msg, ...) {
+  (void)c;
+  (void)msg;
+}
+
+static void quiet_libxml2(tmsf_context *ctx) {
+  const char *p = tmp_path("shift_jis.xml"), *err = tmp_path("stderr.txt");
+  static const char bad[] =
+      "<?xml version=\"1.0\" encoding=\"SHIFT_JIS\"?><a b=\"\xff\xff\xff\xff\"/>";
+  write_text(p, bad, sizeof(bad) - 1);
+  fflush(stderr);
+  int saved = dup(2), fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (saved < 0 || fd < 0) exit(1);
+  dup2(fd, 2);
+  close(fd);
+  xmlSetGenericErrorFunc(NULL, NULL); /* libxml2's default: print on stderr */
+  int ierr = read_loc(ctx, p);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  size_t len = 0;
+  char *printed = read_text(err, &len);
+  CHECK(len == 0, "the reader printed %zu bytes on stderr: %s", len, printed);
+  free(printed);
+  expect_fail(ctx, ierr, TMSF_ERR_FORMAT, p, "line 1", "Localite: bad Shift_JIS bytes");
+  xmlSetGenericErrorFunc(&test_failures, my_generic);
+  read_loc(ctx, p);
+  CHECK(xmlGenericError == my_generic && xmlGenericErrorContext == (void *)&test_failures,
+        "the caller's libxml2 error handler was not restored");
+  xmlSetGenericErrorFunc(NULL, NULL);
+}
+
 static void bad_brainsight(tmsf_context *ctx) {
   size_t len;
-  char *bs = read_text(test_path("tests/data/nnav/brainsight/niiImage_niftialignedcoord.txt"), &len);
+  char *bs =
+      read_text(test_path("tests/data/nnav/brainsight/niiImage_niftialignedcoord.txt"), &len);
   const char *p = tmp_path("bad.txt");
   char *t;
 
@@ -456,11 +530,13 @@ static void bad_brainsight(tmsf_context *ctx) {
   free(t);
   t = replace(bs, "NIfTI:Aligned", "Brainsight");
   write_text(p, t, strlen(t));
-  expect_fail(ctx, read_bs(ctx, p), TMSF_ERR_UNSUPPORTED, p, "Brainsight", "Brainsight: Brainsight frame");
+  expect_fail(ctx, read_bs(ctx, p), TMSF_ERR_UNSUPPORTED, p, "Brainsight",
+              "Brainsight: Brainsight frame");
   free(t);
   t = replace(bs, "# Coordinate system: NIfTI:Aligned\n", "");
   write_text(p, t, strlen(t));
-  expect_fail(ctx, read_bs(ctx, p), TMSF_ERR_FORMAT, p, "Coordinate system", "Brainsight: no coordinate system");
+  expect_fail(ctx, read_bs(ctx, p), TMSF_ERR_FORMAT, p, "Coordinate system",
+              "Brainsight: no coordinate system");
   free(t);
   t = replace(bs, "\tm2n2\n", "\tm2n3\n");
   write_text(p, t, strlen(t));
@@ -482,11 +558,15 @@ static void bad_writes(tmsf_context *ctx) {
   double S[32];
   memcpy(S, P, sizeof(S));
   S[16 + 0] *= 1.01; /* pose 2 scaled */
-  expect_fail(ctx, tmsf_nnav_write_localite(ctx, p, 2, S, NULL, TMSF_NNAV_SPACE_RAS), TMSF_ERR_POSE, p,
-              "pose 2", "write: non-rigid pose");
+  expect_fail(ctx, tmsf_nnav_write_localite(ctx, p, 2, S, NULL, TMSF_NNAV_SPACE_RAS), TMSF_ERR_POSE,
+              p, "pose 2", "write: non-rigid pose");
   char *after = read_text(p, NULL);
   CHECK(!strcmp(before, after), "a failed write changed the existing file");
   free(before), free(after);
+  memcpy(S, P, sizeof(S));
+  S[16 + 7] = 2e6; /* pose 2's centre 2000 km away */
+  expect_fail(ctx, tmsf_nnav_write_brainsight(ctx, q, 2, S, NULL, TMSF_NNAV_SPACE_NIFTI_ALIGNED),
+              TMSF_ERR_POSE, q, "centre", "write: centre out of range");
   expect_fail(ctx, tmsf_nnav_write_localite(ctx, p, 2, P, NULL, TMSF_NNAV_SPACE_NIFTI_ALIGNED),
               TMSF_ERR_ARGUMENT, p, NULL, "write: Localite with a Brainsight space");
   expect_fail(ctx, tmsf_nnav_write_brainsight(ctx, q, 2, P, NULL, TMSF_NNAV_SPACE_LPS),
@@ -504,7 +584,8 @@ static void bad_writes(tmsf_context *ctx) {
   expect_fail(ctx, tmsf_nnav_write_brainsight(ctx, q, 2, P, hashed, TMSF_NNAV_SPACE_NIFTI_ALIGNED),
               TMSF_ERR_ARGUMENT, q, "'#'", "write: Brainsight name starting with #");
   const char *nodir = tmp_path("no/such/dir/w.txt");
-  expect_fail(ctx, tmsf_nnav_write_brainsight(ctx, nodir, 2, P, NULL, TMSF_NNAV_SPACE_NIFTI_ALIGNED),
+  expect_fail(ctx,
+              tmsf_nnav_write_brainsight(ctx, nodir, 2, P, NULL, TMSF_NNAV_SPACE_NIFTI_ALIGNED),
               TMSF_ERR_IO, nodir, NULL, "write: missing directory");
   expect_fail(ctx, tmsf_nnav_write_localite(ctx, p, -1, P, NULL, TMSF_NNAV_SPACE_RAS),
               TMSF_ERR_ARGUMENT, p, NULL, "write: negative count");
@@ -513,7 +594,8 @@ static void bad_writes(tmsf_context *ctx) {
 }
 
 int main(void) {
-  snprintf(tmpdir, sizeof(tmpdir), "%s/tmsf-t-nnav-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  snprintf(tmpdir, sizeof(tmpdir), "%s/tmsf-t-nnav-XXXXXX",
+           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
   if (!mkdtemp(tmpdir)) return 1;
   tmsf_context *ctx = NULL;
   REQUIRE_OK(ctx, tmsf_context_create(&ctx));
@@ -528,6 +610,7 @@ int main(void) {
   real_files(ctx);
   printf("bad input:\n");
   bad_localite(ctx);
+  quiet_libxml2(ctx);
   bad_brainsight(ctx);
   bad_writes(ctx);
 

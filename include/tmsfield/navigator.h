@@ -73,7 +73,8 @@ typedef enum tmsf_nnav_table {
 /**
  * Write num_poses (>= 0) poses as a Localite InstrumentMarker XML file.
  * head_from_coil_m holds 16 * num_poses doubles (pose i at 16 * i, row-major,
- * metres); each must pass tmsf_pose_check (TMSF_ERR_POSE naming the pose).
+ * metres); each must pass tmsf_pose_check and have its centre coordinates
+ * within +-1e6 m (TMSF_ERR_POSE naming the pose).
  * names: num_poses UTF-8 strings, or NULL for "Pose 1", "Pose 2", ...; names
  * may not hold control characters (TMSF_ERR_ARGUMENT).  space:
  * TMSF_NNAV_SPACE_RAS (for a NIfTI T1) or TMSF_NNAV_SPACE_LPS (for a DICOM
@@ -81,8 +82,8 @@ typedef enum tmsf_nnav_table {
  * place, so a reader never sees half a file.
  */
 TMSF_EXPORT int tmsf_nnav_write_localite(tmsf_context *ctx, const char *path, int num_poses,
-                                         const double *head_from_coil_m,
-                                         const char *const *names, tmsf_nnav_space space);
+                                         const double *head_from_coil_m, const char *const *names,
+                                         tmsf_nnav_space space);
 
 /**
  * Read the markers of a Localite InstrumentMarker XML file (coordinateSpace
@@ -93,8 +94,8 @@ TMSF_EXPORT int tmsf_nnav_write_localite(tmsf_context *ctx, const char *path, in
  * (not well-formed XML, a missing element or attribute, a bad number, with the
  * file, line and marker), TMSF_ERR_UNSUPPORTED (another root element such as a
  * TriggerMarkerList, another coordinateSpace), TMSF_ERR_POSE (a matrix that
- * is not a rigid motion within TMSF_NNAV_RIGID_TOLERANCE); the outputs are
- * then 0 / NULL.
+ * is not a rigid motion within TMSF_NNAV_RIGID_TOLERANCE, a centre beyond
+ * +-1e6 m); the outputs are then 0 / NULL.
  */
 TMSF_EXPORT int tmsf_nnav_read_localite(tmsf_context *ctx, const char *path, int *num_poses,
                                         double **head_from_coil_m, char ***names,
@@ -110,8 +111,8 @@ TMSF_EXPORT int tmsf_nnav_read_localite(tmsf_context *ctx, const char *path, int
  * Atomic like tmsf_nnav_write_localite.
  */
 TMSF_EXPORT int tmsf_nnav_write_brainsight(tmsf_context *ctx, const char *path, int num_poses,
-                                           const double *head_from_coil_m,
-                                           const char *const *names, tmsf_nnav_space space);
+                                           const double *head_from_coil_m, const char *const *names,
+                                           tmsf_nnav_space space);
 
 /**
  * Read one table (targets or samples) of a Brainsight export whose coordinate

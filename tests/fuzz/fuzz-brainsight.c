@@ -52,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   double *P = NULL;
   char **names = NULL;
   tmsf_nnav_space space = (tmsf_nnav_space)-1;
-  int ierr = tmsf_nnav_read_brainsight_buffer(ctx, "fuzz.txt", (const char *)data, size, table,
-                                              &n, &P, &names, &space);
+  int ierr = tmsf_nnav_read_brainsight_buffer(ctx, "fuzz.txt", (const char *)data, size, table, &n,
+                                              &P, &names, &space);
   if (ierr) {
     if (n != 0 || P || names || tmsf_context_last_error(ctx)[0] == '\0') abort();
     if (!strstr(tmsf_context_last_error(ctx), "fuzz.txt")) abort();

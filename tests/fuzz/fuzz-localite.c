@@ -20,7 +20,8 @@ static void round_trip(tmsf_context *ctx, int n, const double *P, char **names,
                        tmsf_nnav_space space) {
   char path[4096];
   const char *dir = getenv("TMPDIR");
-  snprintf(path, sizeof(path), "%s/fuzz-localite-%ld.xml", dir && *dir ? dir : "/tmp", (long)getpid());
+  snprintf(path, sizeof(path), "%s/fuzz-localite-%ld.xml", dir && *dir ? dir : "/tmp",
+           (long)getpid());
   int ierr = tmsf_nnav_write_localite(ctx, path, n, P, (const char *const *)names, space);
   if (ierr == TMSF_ERR_ARGUMENT) return;
   if (ierr) abort();
