@@ -671,11 +671,19 @@ int tmsf_placement_evaluate(tmsf_placement *pl, tmsf_placement_method method, in
   for (int64_t k = 0; k < num_poses; k++) TMSF_CALL(tmsf_pose_check(pl->ctx, poses + 16 * k));
   const int nt = pl->nterms;
   if (method == TMSF_PLACEMENT_DIRECT) {
-    for (int64_t k = 0; k < num_poses; k++) {
-      tmsf_field *f = NULL;
-      TMSF_CALL(tmsf_simulation_solve(pl->sim, pl->coil, poses + 16 * k, TMSF_PLACEMENT_DIDT, &f));
-      int ierr = field_terms(pl, f, terms ? terms + (size_t)nt * k : NULL, objective + k);
-      tmsf_field_destroy(&f);
+    /* batches of DIRECT_BATCH poses: one block solve shares each pass over
+     * the matrix (tmsf_simulation_solve_many) */
+    enum { DIRECT_BATCH = 8 };
+    double didt[DIRECT_BATCH];
+    for (int k = 0; k < DIRECT_BATCH; k++) didt[k] = TMSF_PLACEMENT_DIDT;
+    for (int64_t k0 = 0; k0 < num_poses; k0 += DIRECT_BATCH) {
+      const int nb = (int)(num_poses - k0 < DIRECT_BATCH ? num_poses - k0 : DIRECT_BATCH);
+      tmsf_field *f[DIRECT_BATCH] = {NULL};
+      TMSF_CALL(tmsf_simulation_solve_many(pl->sim, pl->coil, nb, poses + 16 * k0, didt, f));
+      int ierr = TMSF_SUCCESS;
+      for (int k = 0; k < nb && !ierr; k++)
+        ierr = field_terms(pl, f[k], terms ? terms + (size_t)nt * (k0 + k) : NULL, objective + k0 + k);
+      for (int k = 0; k < nb; k++) tmsf_field_destroy(&f[k]);
       if (ierr) return ierr;
     }
     return TMSF_SUCCESS;
