@@ -35,17 +35,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int64_t i = 0; i < 3 * nt; i++)
       if (t[i] < 0 || t[i] >= nv) abort();
     if (size % 8 == 3 && nt <= 200) {
-      if (!search_box) { /* a 100 mm box head, made once */
+      if (!search_box) { /* a 40 mm box head, made once */
         if (tmsf_context_create(&search_ctx) || tmsf_context_set_threads(search_ctx, 1) ||
-            test_box_mesh(search_ctx, 4, 0.025, 5, &search_box))
+            test_box_mesh(search_ctx, 2, 0.02, 5, &search_box))
           abort();
       }
       tmsf_search_params p;
       tmsf_search_params_default(&p);
       p.radius_m = 0.0;
       p.angle_step_deg = 360.0;
-      p.casing_spacing_m = 0.02;
-      const double target[3] = {0.05, 0.05, 0.09};
+      p.casing_spacing_m = 0.05;
+      const double target[3] = {0.02, 0.02, 0.03};
       tmsf_search *s = NULL;
       int e = tmsf_search_create(search_box, target, &p, c, NULL, &s);
       if (e == TMSF_SUCCESS) {
