@@ -9,6 +9,7 @@
 
 int tmsf_cmd_protocol(int argc, char **argv);
 int tmsf_cmd_dose(int argc, char **argv);
+int tmsf_cmd_place(int argc, char **argv);
 /* tmsfield coils: list the coil catalogue (apps/cmd-coils.c). */
 int tmsf_cmd_coils(int argc, char **argv);
 /* tmsfield targets: named MNI targets, optionally projected onto a head (apps/cmd-targets.c). */

@@ -29,6 +29,7 @@ static void usage_main(FILE *f) {
           "usage: %s <command> [options]\n"
           "\n"
           "commands:\n"
+          "  place      coil pose and %%MSO for a target (M1, DLPFC, ...): the main job\n"
           "  simulate   E-field of one coil pose on a head mesh\n"
           "  coils      list the coils found by name (shipped, TMSF_COIL_PATH, --dir)\n"
           "  targets    list the named MNI targets (M1, DLPFC, F3, ...), optionally on a head\n"
@@ -338,6 +339,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "coils")) return tmsf_cmd_coils(argc - 2, argv + 2);
   if (!strcmp(cmd, "targets")) return tmsf_cmd_targets(argc - 2, argv + 2);
   if (!strcmp(cmd, "dose")) return tmsf_cmd_dose(argc - 2, argv + 2);
+  if (!strcmp(cmd, "place")) return tmsf_cmd_place(argc - 2, argv + 2);
   if (!strcmp(cmd, "mesh")) return tmsf_cmd_mesh(argc - 2, argv + 2);
   if (!strcmp(cmd, "simulate")) {
     /* MPI only when started by mpirun or asked for the distributed solver */

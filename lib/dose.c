@@ -103,12 +103,13 @@ int tmsf_dose_didt_to_mso(const tmsf_coil *coil, double didt_A_per_s, int flags,
 /* Metrics                                                                   */
 /* ------------------------------------------------------------------------- */
 
-static const char metric_forms[] = "mean, pNN (e.g. p99), dir:X,Y,Z, normal or normal:TAG";
+static const char metric_forms[] = "mean, meanvec, pNN (e.g. p99), dir:X,Y,Z, normal or normal:TAG";
 
 int tmsf_metric_check(tmsf_context *ctx, const tmsf_metric *m) {
   if (!m) return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "metric: NULL");
   switch (m->kind) {
-  case TMSF_METRIC_MEAN: return TMSF_SUCCESS;
+  case TMSF_METRIC_MEAN:
+  case TMSF_METRIC_MEAN_VECTOR: return TMSF_SUCCESS;
   case TMSF_METRIC_PERCENTILE:
     if (!(m->percentile >= 0.0 && m->percentile <= 100.0))
       return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "metric: percentile %g outside [0, 100]", m->percentile);
@@ -150,6 +151,8 @@ int tmsf_metric_parse(tmsf_context *ctx, const char *text, tmsf_metric *metric) 
   const char *end = text + strlen(text);
   if (!strcmp(text, "mean")) {
     m.kind = TMSF_METRIC_MEAN;
+  } else if (!strcmp(text, "meanvec")) {
+    m.kind = TMSF_METRIC_MEAN_VECTOR;
   } else if (text[0] == 'p' && parse_number(text + 1, end, &m.percentile)) {
     m.kind = TMSF_METRIC_PERCENTILE;
     if (!(m.percentile >= 0.0 && m.percentile <= 100.0))
@@ -186,6 +189,7 @@ int tmsf_metric_name(const tmsf_metric *m, char *buf, size_t size) {
   if (!size) return TMSF_SUCCESS;
   switch (m->kind) {
   case TMSF_METRIC_MEAN: snprintf(buf, size, "mean"); break;
+  case TMSF_METRIC_MEAN_VECTOR: snprintf(buf, size, "meanvec"); break;
   case TMSF_METRIC_PERCENTILE: snprintf(buf, size, "p%.10g", m->percentile); break;
   case TMSF_METRIC_DIRECTION:
     snprintf(buf, size, "dir:%.8g,%.8g,%.8g", m->direction[0], m->direction[1], m->direction[2]);
@@ -203,6 +207,7 @@ int tmsf_metric_describe(const tmsf_metric *m, char *buf, size_t size) {
   if (!size) return TMSF_SUCCESS;
   switch (m->kind) {
   case TMSF_METRIC_MEAN: snprintf(buf, size, "mean |E| (volume-weighted)"); break;
+  case TMSF_METRIC_MEAN_VECTOR: snprintf(buf, size, "|mean E| (length of the volume-weighted mean field)"); break;
   case TMSF_METRIC_PERCENTILE: {
     double p = m->percentile;
     const char *suffix = "th";
@@ -259,6 +264,17 @@ int tmsf_metric_evaluate(const tmsf_metric *metric, tmsf_region *region, const t
       vsum += v;
     }
     break;
+  case TMSF_METRIC_MEAN_VECTOR: {
+    double a[3] = {0.0, 0.0, 0.0};
+    for (int64_t i = 0; i < n; i++) {
+      const double *e = E + 3 * el[i];
+      double v = tmsf_tet_signed_volume(m->nodes, m->tets + 4 * el[i]);
+      for (int k = 0; k < 3; k++) a[k] += v * e[k];
+      vsum += v;
+    }
+    acc = sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]);
+    break;
+  }
   case TMSF_METRIC_DIRECTION: {
     const double *d = metric->direction;
     double dn = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);

@@ -1364,8 +1364,12 @@ int tmsf_search_pose_at(const tmsf_search *s, double u, double v, double angle_d
 int tmsf_search_pose_clearance(const tmsf_search *s, const double P[16], double *clearance, int *valid) {
   if (!s || !P) return TMSF_ERR_ARGUMENT;
   TMSF_CALL(tmsf_pose_check(s->ctx, P));
+  if (!clearance) { /* the verdict alone: the grid's test (the same answer, faster) */
+    if (valid) *valid = !pose_collides(s, P);
+    return TMSF_SUCCESS;
+  }
   double c = pose_clearance(s, P);
-  if (clearance) *clearance = c;
+  *clearance = c;
   if (valid) *valid = c >= s->p.margin_m - VALID_TOL_M;
   return TMSF_SUCCESS;
 }

@@ -289,6 +289,13 @@ int tmsf_simulation_solve_sources(tmsf_simulation *s, int num_sources, const tms
 /* The simulation's context and mesh (simulation.c). */
 tmsf_context *tmsf_simulation_context(const tmsf_simulation *s);
 const tmsf_mesh *tmsf_simulation_mesh(const tmsf_simulation *s);
+/* Reciprocity weights of num_fun linear functionals of the field,
+ * J_f(E) = sum_k V_e g_f,k . E_e over the tetrahedra el[0..num_el-1] (mesh
+ * indices; g holds 3 values per listed tetrahedron and functional, functional
+ * after functional): Q (3 per mesh node and functional, mesh numbering) with
+ * J_f = sum_n Q_f,n . dA/dt(x_n) for every primary field (simulation.c). */
+int tmsf_simulation_adjoint(tmsf_simulation *s, int num_fun, int64_t num_el, const int64_t *el,
+                            const double *g, double *Q);
 
 /* ------------------------------------------------------------------------- */
 /* Pose                                                                      */

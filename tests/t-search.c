@@ -428,6 +428,9 @@ static void test_box(tmsf_context *ctx) {
       want = fmin(want, box_sdf(x));
     }
     CHECK_OK(ctx, tmsf_search_pose_clearance(s, P, &got, &valid));
+    int valid2 = -1;
+    CHECK_OK(ctx, tmsf_search_pose_clearance(s, P, NULL, &valid2));
+    if (valid2 != valid) bad_clear++;
     /* exact below margin + 2 mm, else a lower bound */
     if (!valid || (want < 0.002 ? fabs(got - want) > 1e-12 : !(got <= want + 1e-12))) bad_clear++;
   }
@@ -543,6 +546,9 @@ static void test_box_random(tmsf_context *ctx, double margin, int ntri, double z
         double cl;
         int valid;
         CHECK_OK(ctx, tmsf_search_pose_clearance(s, P, &cl, &valid));
+        int valid2 = -1;
+        CHECK_OK(ctx, tmsf_search_pose_clearance(s, P, NULL, &valid2));
+        if (valid2 != want) bad_clear++;
         checked++;
         if (valid != want || (dmin < margin + 0.002 ? fabs(cl - dmin) > 1e-9 : !(cl <= dmin + 1e-9))) {
           if (bad_clear++ < 3) fprintf(stderr, "clearance %.9g vs %.9g (valid %d, want %d)\n", cl, dmin, valid, want);

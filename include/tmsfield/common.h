@@ -60,7 +60,8 @@ extern "C" {
   X(TMSF_ERR_NOT_FOUND, 10, "not found")                                       \
   X(TMSF_ERR_STATE, 11, "call out of order")                                   \
   X(TMSF_ERR_CONDUCTIVITY, 12, "missing or invalid conductivity")              \
-  X(TMSF_ERR_LIMIT, 13, "beyond the stimulator's limit")
+  X(TMSF_ERR_LIMIT, 13, "beyond the stimulator's limit")                      \
+  X(TMSF_ERR_CANCELLED, 14, "cancelled by the caller")
 
 typedef enum tmsf_status {
 #define TMSF_STATUS_ENUM_(name, value, msg) name = value,

@@ -73,6 +73,10 @@ typedef enum tmsf_metric_kind {
                                    (tmsf_region_get_normals: outward from the tissue, so on
                                    the GM surface 1002 positive means E points from the
                                    cortex into the CSF) */
+  TMSF_METRIC_MEAN_VECTOR = 4, /**< |mean E|: the length of the volume-weighted mean field
+                                    vector (linear in the field before the norm, so the
+                                    placement's fast reciprocity evaluation is exact for it;
+                                    <= mean |E|, equal when E is uniform in direction) */
 } tmsf_metric_kind;
 
 /** A metric (a plain value).  Unused fields are ignored. */
@@ -90,7 +94,7 @@ typedef struct tmsf_metric {
 /**
  * Parse a metric from text: "mean", "pNN" (a percentile, e.g. "p99",
  * "p99.9"), "dir:X,Y,Z" (direction, any length), "normal" or "normal:TAG"
- * (surface triangle tag, default 1002).  Errors (TMSF_ERR_ARGUMENT) quote the
+ * (surface triangle tag, default 1002), "meanvec" (|mean E|).  Errors (TMSF_ERR_ARGUMENT) quote the
  * text and list the accepted forms.
  */
 TMSF_EXPORT int tmsf_metric_parse(tmsf_context *ctx, const char *text, tmsf_metric *metric);

@@ -245,7 +245,8 @@ TMSF_EXPORT int tmsf_search_pose_at(const tmsf_search *search, double u_m, doubl
  * head_from_coil_m.  Exact when below margin_m + 2 mm; larger values are
  * lower bounds (the points are then far from the scalp).  *valid = 1 when
  * the pose passes the collision test (clearance >= margin_m - 1 nm).
- * Either output may be NULL.  Reads the search (and fills an internal cache
+ * Either output may be NULL; with clearance_m NULL only the verdict is
+ * computed, by the (faster) test of tmsf_search_create.  Reads the search (and fills an internal cache
  * of distances safely): calls may run concurrently.
  */
 TMSF_EXPORT int tmsf_search_pose_clearance(const tmsf_search *search,

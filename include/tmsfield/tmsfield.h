@@ -23,6 +23,7 @@
 #include <tmsfield/protocol.h>
 #include <tmsfield/region.h>
 #include <tmsfield/dose.h>
+#include <tmsfield/placement.h>
 #include <tmsfield/coilset.h>
 #include <tmsfield/surface.h>
 #include <tmsfield/targets.h>
@@ -31,5 +32,6 @@
 #include <tmsfield/labels.h>
 #include <tmsfield/meshing.h>
 #include <tmsfield/search.h>
+#include <tmsfield/navigator.h>
 
 #endif /* TMSFIELD_H */
