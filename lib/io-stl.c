@@ -298,7 +298,7 @@ int tmsf_stl_read_buffer(tmsf_context *ctx, const char *origin, const unsigned c
   size_t i = 0;
   if (size >= 3 && data[0] == 0xef && data[1] == 0xbb && data[2] == 0xbf) i = 3; /* UTF-8 BOM */
   while (i < size && isspace(data[i])) i++;
-  if (size - i >= 5 && strncmp((const char *)data + i, "solid", 5) == 0)
+  if (size - i >= 5 && token_is((const char *)data + i, 5, "solid"))
     return read_ascii(ctx, origin, data + i, size - i, scale, out);
   if (size < 84)
     return TMSF_ERROR(ctx, TMSF_ERR_FORMAT,

@@ -650,7 +650,6 @@ static int build_collision_grid(tmsf_search *s) {
   memset(dist, 255, (size_t)ncell);
   /* occupied cells: those a scalp triangle's bounding box touches */
   double eps = 1e-6 * h;
-  int64_t qn = 0;
   for (int64_t t = 0; t < s->snt; t++) {
     const int32_t *v = s->st + 3 * t;
     int64_t a[3], b[3];
@@ -664,36 +663,50 @@ static int build_collision_grid(tmsf_search *s) {
       for (int64_t y = a[1]; y <= b[1]; y++)
         for (int64_t x = a[0]; x <= b[0]; x++) {
           int64_t c = (z * ny + y) * nx + x;
-          if (dist[c] != 0) {
-            dist[c] = 0;
-            queue[qn++] = c;
-          }
+          dist[c] = 0;
         }
   }
-  /* Chebyshev distance: breadth-first over the 26 neighbours */
-  int64_t head = 0;
-  while (head < qn) {
-    int64_t c = queue[head++];
-    int k = dist[c];
-    if (k >= CELL_KMAX) continue;
-    int64_t x = c % nx, y = (c / nx) % ny, z = c / (nx * ny);
-    for (int dz = -1; dz <= 1; dz++)
-      for (int dy = -1; dy <= 1; dy++)
-        for (int dx = -1; dx <= 1; dx++) {
-          int64_t X = x + dx, Y = y + dy, Z = z + dz;
-          if (X < 0 || Y < 0 || Z < 0 || X >= nx || Y >= ny || Z >= nz) continue;
-          int64_t o = (Z * ny + Y) * nx + X;
-          if (dist[o] == 255) {
-            dist[o] = (uint8_t)(k + 1);
-            queue[qn++] = o;
+  /* Chebyshev distance: two raster passes over the 26 neighbours (forward
+   * with the 13 already visited, backward with the other 13) give it exactly */
+  for (int pass = 0; pass < 2; pass++) {
+    int sgn = pass == 0 ? -1 : 1;
+    for (int64_t zz = 0; zz < nz; zz++) {
+      int64_t z = pass == 0 ? zz : nz - 1 - zz;
+      for (int64_t yy = 0; yy < ny; yy++) {
+        int64_t y = pass == 0 ? yy : ny - 1 - yy;
+        for (int64_t xx = 0; xx < nx; xx++) {
+          int64_t x = pass == 0 ? xx : nx - 1 - xx;
+          int64_t c = (z * ny + y) * nx + x;
+          int best = dist[c];
+          if (best == 0) continue;
+          for (int dz = sgn; dz != 0 && best > 1; dz = 0) /* the previous layer: 9 neighbours */
+            for (int dy = -1; dy <= 1; dy++)
+              for (int dx = -1; dx <= 1; dx++) {
+                int64_t X = x + dx, Y = y + dy, Z = z + dz;
+                if (X < 0 || Y < 0 || Z < 0 || X >= nx || Y >= ny || Z >= nz) continue;
+                int v = dist[(Z * ny + Y) * nx + X] + 1;
+                if (v < best) best = v;
+              }
+          for (int dx = -1; dx <= 1 && best > 1; dx++) { /* the previous row: 3 */
+            int64_t X = x + dx, Y = y + sgn;
+            if (X < 0 || Y < 0 || X >= nx || Y >= ny) continue;
+            int v = dist[(z * ny + Y) * nx + X] + 1;
+            if (v < best) best = v;
           }
+          if (x + sgn >= 0 && x + sgn < nx) { /* the previous cell */
+            int v = dist[c + sgn] + 1;
+            if (v < best) best = v;
+          }
+          dist[c] = (uint8_t)(best > 255 ? 255 : best);
         }
+      }
+    }
   }
   /* inside: not reached by a flood fill from the grid's faces through
    * unoccupied cells (6 neighbours: paths through shared faces, which no
    * scalp triangle touches, so they never cross the scalp) */
   for (int64_t c = 0; c < ncell; c++) s->gcell[c] = (uint8_t)(CELL_INSIDE | (dist[c] > CELL_KMAX ? CELL_KMAX : dist[c]));
-  qn = 0;
+  int64_t qn = 0;
   for (int64_t z = 0; z < nz; z++)
     for (int64_t y = 0; y < ny; y++)
       for (int64_t x = 0; x < nx; x++) {
@@ -704,7 +717,7 @@ static int build_collision_grid(tmsf_search *s) {
           queue[qn++] = c;
         }
       }
-  head = 0;
+  int64_t head = 0;
   static const int nb[6][3] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
   while (head < qn) {
     int64_t c = queue[head++];
@@ -819,8 +832,25 @@ static void corner_bounds(const tmsf_search *s, const double p[3], double *lo, d
   *lo = l, *hi = u;
 }
 
-/* 1 when point x (head frame) is closer to the scalp than thr. */
+/* 1 when point x (head frame) is closer to the scalp than thr (>= -1 nm).
+ * A cell no scalp triangle's box touches (k >= 1) lies wholly on one side:
+ * outside, d >= (k - 1) h; inside, d <= -(k - 1) h, and d < 0 anyway. */
 static int point_collides(const tmsf_search *s, const double x[3], double thr, double B) {
+  int64_t i[3];
+  for (int k = 0; k < 3; k++) {
+    double f = (x[k] - s->glo[k]) / s->gh;
+    if (!(f >= 0.0 && f < (double)s->gdims[k])) return 0; /* farther than the grid's border */
+    i[k] = (int64_t)f;
+  }
+  uint8_t c = s->gcell[(i[2] * s->gdims[1] + i[1]) * s->gdims[0] + i[0]];
+  int k = c & CELL_KMAX;
+  if (k >= 1) {
+    if (c & CELL_INSIDE) {
+      if (k >= 2 || thr > 0.0) return 1;
+    } else if ((k - 1) * s->gh >= thr) {
+      return 0;
+    }
+  }
   double est = 0.0;
   int r = point_region(s, x, &est);
   if (r == REGION_OUT) return 0;
@@ -850,7 +880,7 @@ static int pose_collides(const tmsf_search *s, const double P[16]) {
     int inside;
     tmsf_pose_apply_point(P, nd->c, x);
     double lb = lower_bound(s, x, &inside);
-    if (lb < s->far_lb && point_in_grid(s, x)) { /* near the scalp: the exact corners bound d */
+    if (lb < s->gh && point_in_grid(s, x)) { /* at the scalp: the exact corners bound d */
       double lo, hi;
       corner_bounds(s, x, &lo, &hi);
       lb = lo > 0.0 ? lo : hi < 0.0 ? -hi : 0.0;
@@ -863,9 +893,16 @@ static int pose_collides(const tmsf_search *s, const double P[16]) {
         tmsf_pose_apply_point(P, s->tp + 3 * i, x);
         if (point_collides(s, x, thr, B)) return 1;
       }
-    } else {
-      stack[sp++] = nd->right; /* the deeper child (left) first */
-      stack[sp++] = nd->left;
+    } else { /* the child nearer the scalp first: a collision shows sooner */
+      double xl[3], xr[3];
+      int il, ir;
+      tmsf_pose_apply_point(P, s->tree[nd->left].c, xl);
+      tmsf_pose_apply_point(P, s->tree[nd->right].c, xr);
+      double ll = lower_bound(s, xl, &il), lr = lower_bound(s, xr, &ir);
+      ll = il ? -ll : ll, lr = ir ? -lr : lr;
+      int left_first = ll - s->tree[nd->left].r <= lr - s->tree[nd->right].r;
+      stack[sp++] = left_first ? nd->right : nd->left;
+      stack[sp++] = left_first ? nd->left : nd->right;
     }
   }
   return 0;
@@ -948,12 +985,8 @@ static int32_t tree_build(tmsf_search *s, test_point *tp, int64_t begin, int64_t
   int64_t mid = begin + (end - begin) / 2;
   int32_t a = tree_build(s, tp, begin, mid), b = tree_build(s, tp, mid, end);
   nd = s->tree + id; /* (the array does not move: sized in advance) */
-  /* the child reaching deeper into the head (larger z) first */
-  double za = -INFINITY, zb = -INFINITY;
-  for (int64_t i = begin; i < mid; i++) za = fmax(za, tp[i].x[2]);
-  for (int64_t i = mid; i < end; i++) zb = fmax(zb, tp[i].x[2]);
-  nd->left = za >= zb ? a : b;
-  nd->right = za >= zb ? b : a;
+  nd->left = a;
+  nd->right = b;
   return id;
 }
 
@@ -1331,8 +1364,12 @@ int tmsf_search_pose_at(const tmsf_search *s, double u, double v, double angle_d
 int tmsf_search_pose_clearance(const tmsf_search *s, const double P[16], double *clearance, int *valid) {
   if (!s || !P) return TMSF_ERR_ARGUMENT;
   TMSF_CALL(tmsf_pose_check(s->ctx, P));
+  if (!clearance) { /* the verdict alone: the grid's test (the same answer, faster) */
+    if (valid) *valid = !pose_collides(s, P);
+    return TMSF_SUCCESS;
+  }
   double c = pose_clearance(s, P);
-  if (clearance) *clearance = c;
+  *clearance = c;
   if (valid) *valid = c >= s->p.margin_m - VALID_TOL_M;
   return TMSF_SUCCESS;
 }

@@ -138,7 +138,8 @@ TMSF_EXPORT int tmsf_casing_destroy(tmsf_casing **casing);
 typedef struct tmsf_search_params {
   double radius_m;               /**< positions within this distance of P0 in the tangent
                                       plane (0.020; >= 0, at most 0.2) */
-  double spacing_m;              /**< grid spacing in the tangent plane (0.002; > 0) */
+  double spacing_m;              /**< grid spacing in the tangent plane (0.002; > 0 and
+                                      radius_m / spacing_m <= 2000) */
   double angle_min_deg;          /**< first angle (0) */
   double angle_max_deg;          /**< last angle (360; max - min in [0, 360]) */
   double angle_step_deg;         /**< angle step (5; >= 0.01) */
@@ -148,7 +149,7 @@ typedef struct tmsf_search_params {
   double reference_direction[3]; /**< angle 0 direction before projection (0, 1, 0: head +y,
                                       anterior in MNI/RAS heads) */
   double margin_m;               /**< least distance of every test point from the scalp
-                                      (0; >= 0) */
+                                      (0; in [0, 0.05]) */
   double casing_spacing_m;       /**< largest gap between casing test points (0.005; in
                                       [1e-4, 0.1]) */
 } tmsf_search_params;
@@ -244,7 +245,8 @@ TMSF_EXPORT int tmsf_search_pose_at(const tmsf_search *search, double u_m, doubl
  * head_from_coil_m.  Exact when below margin_m + 2 mm; larger values are
  * lower bounds (the points are then far from the scalp).  *valid = 1 when
  * the pose passes the collision test (clearance >= margin_m - 1 nm).
- * Either output may be NULL.  Reads the search (and fills an internal cache
+ * Either output may be NULL; with clearance_m NULL only the verdict is
+ * computed, by the (faster) test of tmsf_search_create.  Reads the search (and fills an internal cache
  * of distances safely): calls may run concurrently.
  */
 TMSF_EXPORT int tmsf_search_pose_clearance(const tmsf_search *search,
