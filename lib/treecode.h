@@ -32,9 +32,37 @@
  * accumulated in the list's order, so results are bitwise independent of the
  * thread count (on one machine and build).
  *
- * Accuracy (tmsf_treecode_params_for_tolerance holds the table): relative
- * error = RMS over targets of |error| / RMS over targets of |exact|, measured
- * by benchmarks/bench-treecode.c on the built-in head (see there).
+ * Why this method: the same SIMD kernel serves near and far sums, B comes
+ * out as the exact curl of the approximated A, the proxy charges of the
+ * three components are built in one pass, and the error is set by two
+ * numbers (theta, p) with a measured table; unlike a Cartesian multipole
+ * code there are no per-order derivative recurrences to get right.  Far sums
+ * run in single precision where the tolerance allows: about 1.7x faster,
+ * and their rounding stays near 1e-7 (measured with theta 0.45, p = 12 on
+ * the head below: 1.7e-7 for A, 5e-8 for B, against 5e-12 and 3e-11 in
+ * double precision).
+ *
+ * Accuracy: relative error = RMS over targets of |error| / RMS over targets
+ * of |exact| (max: the largest |error| over that RMS).  Measured by
+ * benchmarks/bench-treecode.c on the built-in head (225,651 nodes as
+ * sources, dipole-like weights with sum Q = 0, 200,000 targets 5-30 mm above
+ * the scalp and >= 5 mm from every node, 2000 of them checked against the
+ * direct sum; benchmarks/results/treecode-head-accuracy.json), with the
+ * tolerance table of tmsf_treecode_params_for_tolerance:
+ *
+ *   tolerance theta p  far    interactions/target   A: RMS (max)        B: RMS (max)
+ *   1e-2      0.7   4  single   931 + 5080           6.7e-4 (5.7e-3)     1.9e-3 (1.8e-2)
+ *   1e-3      0.6   4  single  1482 + 6966           2.3e-4 (2.2e-3)     5.9e-4 (5.6e-3)
+ *   1e-4      0.6   6  single  3621 + 15767          7.7e-6 (9.7e-5)     3.3e-5 (5.4e-4)
+ *   1e-5      0.6   7  single  5659 + 21045          1.2e-6 (1.4e-5)     5.1e-6 (6.8e-5)
+ *   1e-6      0.5   8  double 13644 + 38550          5.0e-8 (4.0e-7)     2.1e-7 (2.1e-6)
+ *   1e-8      0.5  10  double 40052 + 33779          1.0e-9 (1.6e-8)     5.9e-9 (9.0e-8)
+ *   1e-9      0.4  10  double 70804 + 39313          5.8e-11 (9.4e-10)   2.5e-10 (2.8e-9)
+ *
+ * (interactions: with sources + with proxies; the direct sum has 225,651.)
+ * The largest error over targets is about 10 times the RMS.  On the
+ * sphere3 and random-ball geometries of tests/t-treecode.c the errors are
+ * lower still.  The error of B exceeds that of A by 3-5x (a derivative).
  */
 #ifndef TMSF_TREECODE_H
 #define TMSF_TREECODE_H
@@ -50,7 +78,7 @@ typedef struct tmsf_treecode_params {
   int leaf_size;    /* most sources in a leaf box; 0: default */
   int batch_size;   /* most targets in a batch; 0: default */
   int single;       /* proxy (far-field) sums in single precision: 1 yes, -1 no,
-                       0: yes when tolerance >= 1e-5 (their rounding stays ~1e-6 relative) */
+                       0: yes when tolerance >= 1e-5 (their rounding is ~2e-7, see below) */
 } tmsf_treecode_params;
 
 /* The tree of the sources with their proxy charges (build once, evaluate many). */
