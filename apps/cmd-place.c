@@ -381,7 +381,7 @@ static void json_string(FILE *f, const char *s) {
 
 typedef struct report {
   const place_opts *o;
-  const char *coil_name, *coil_path, *target_name, *metric_name, *metric_description;
+  const char *coil_name, *coil_path, *stimulator, *target_name, *metric_name, *metric_description;
   double target_m[3], mni_mm[3], gm_m[3], scalp_m[3];
   int have_mni, have_centre_mni;
   double centre_mni_mm[3];
@@ -443,6 +443,8 @@ static void write_report(FILE *f, const report *r) {
   json_string(f, r->coil_name);
   fprintf(f, ",\n\"coil_file\": ");
   json_string(f, r->coil_path);
+  fprintf(f, ",\n\"stimulator\": ");
+  json_string(f, r->stimulator);
   fprintf(f, ",\n\"didt_max_A_per_s\": %.10g,\n", r->dose->didt_max_A_per_s);
   fprintf(f, "\"search\": {\"radius_mm\": %.6g, \"spacing_mm\": %.6g, \"angle_step_deg\": %.6g, "
              "\"angle_range_deg\": [%.6g, %.6g], \"distance_mm\": %.6g, \"positions\": %lld, \"angles\": %lld, "
@@ -612,6 +614,9 @@ int tmsf_cmd_place(int argc, char **argv) {
   rep.o = &o;
   tmsf_coil_get_name(coil, &rep.coil_name);
   rep.coil_path = coil_path;
+  rep.stimulator = "";
+  tmsf_coil_get_stimulator(coil, 0, &rep.stimulator, NULL, NULL);
+  if (!rep.stimulator) rep.stimulator = "";
   rep.target_name = tname;
   memcpy(rep.target_m, target_m[0], sizeof(rep.target_m));
   memcpy(rep.mni_mm, mni, sizeof(mni));
