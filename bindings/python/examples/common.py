@@ -116,5 +116,3 @@ def _jsonable(x: Any) -> Any:
 def mm(v: Any) -> List[float]:
     """A position in metres as a list in mm (rounded to 1e-6 mm)."""
     return [round(float(x) * 1e3, 6) for x in np.asarray(v).reshape(-1)]
-
-

@@ -237,10 +237,13 @@ class Context(_Object):
         lib.tmsf_context_clear_error(self._ptr)
 
     def _call(self, fname: str, *args: Any) -> None:
+        h = self._h
+        if h is not None and h.ptr:
+            # so that a message left by an earlier failure is never reported again
+            lib.tmsf_context_clear_error(h.ptr)
         st = getattr(lib, fname)(*args)
         if st:
             msg = ""
-            h = self._h
             if h is not None and h.ptr:
                 msg = _lib.decode(lib.tmsf_context_last_error(h.ptr))
             raise Error(st, msg or status_string(st), fname)
@@ -294,8 +297,10 @@ def view(address: Optional[int], shape: Tuple[int, ...], dtype: Any, keep: _Hand
     """A numpy array over C memory owned by ``keep`` (no copy).  Read-only
     unless writeable (borrowed const pointers are read-only)."""
     n = int(np.prod(shape)) if shape else 1
-    if not address or n == 0:
+    if n == 0:
         return np.zeros(shape, dtype=dtype)
+    if not address:
+        raise ValueError(f"the library returned no array for shape {shape}")
     arr = np.asarray(_ViewBase(address, tuple(int(s) for s in shape), np.dtype(dtype), keep,
                                writeable))
     return arr

@@ -21,8 +21,9 @@ from .simulation import Field, Simulation
 class DoseResult:
     """A dose (dose.h: tmsf_dose_result): the metric, region, coil and
     stimulator limit used, and the setting that gives the stated field.
-    Plain data: the fields are read-only properties; :meth:`to_json` writes
-    the library's JSON, :meth:`to_dict` parses it."""
+    Plain data, made by the :class:`Dose` functions: the fields are
+    read-only properties; :meth:`to_json` writes the library's JSON,
+    :meth:`to_dict` parses it."""
 
     __slots__ = ("_r",)
 

@@ -31,7 +31,7 @@ class Metric:
 
     Build one with :meth:`parse` ("mean", "p99", "dir:0,1,0", "normal",
     "normal:1002", "meanvec") or the class methods :meth:`mean`,
-    :meth:`percentile`, :meth:`direction`, :meth:`normal`, :meth:`meanvec`.
+    :meth:`percentile_of`, :meth:`along`, :meth:`normal`, :meth:`meanvec`.
     """
 
     __slots__ = ("_m",)

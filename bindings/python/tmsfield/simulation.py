@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import math
 import os
-from ctypes import byref, c_char_p, c_double, c_void_p
+from ctypes import byref, c_char_p, c_double, c_int64, c_void_p
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
@@ -83,6 +83,7 @@ class Simulation(_Object):
         c._call("tmsf_simulation_create", c._ptr, mesh._ptr, byref(p))
         self._own(p.value, c, lib.tmsf_simulation_destroy, [mesh._h])
         self.mesh = mesh
+        self._mesh_h = mesh._h  # fields borrow the mesh even if its wrapper is closed
         self._is_setup = False
         if solver != "auto":
             self._call("tmsf_simulation_set_solver", self._ptr, _lib.encode(solver))
@@ -121,7 +122,8 @@ class Simulation(_Object):
         f = c_void_p()
         self._call("tmsf_simulation_solve", self._ptr, coil._ptr, ptr(P), float(didt_A_per_s),
                    byref(f))
-        return Field._new(f.value, self.mesh, coil=coil, pose_m=P.reshape(4, 4).copy())
+        return Field._new(f.value, self.mesh, self._mesh_h, coil=coil,
+                          pose_m=P.reshape(4, 4).copy())
 
     def solve_many(self, coil: Coil, poses_m: Any, didt_A_per_s: Any = 1e6) -> List["Field"]:
         """Fields of several poses (n, 4, 4) in one block solve; dI/dt a
@@ -132,8 +134,8 @@ class Simulation(_Object):
         D = np.ascontiguousarray(np.broadcast_to(np.asarray(didt_A_per_s, np.float64), (n,)))
         out = (c_void_p * n)()
         self._call("tmsf_simulation_solve_many", self._ptr, coil._ptr, n, ptr(P), ptr(D), out)
-        return [Field._new(out[i], self.mesh, coil=coil, pose_m=P[i].reshape(4, 4).copy())
-                for i in range(n)]
+        return [Field._new(out[i], self.mesh, self._mesh_h, coil=coil,
+                           pose_m=P[i].reshape(4, 4).copy()) for i in range(n)]
 
     def info(self, what: "SimInfo | int") -> float:
         """A reported quantity (see :class:`SimInfo`)."""
@@ -170,15 +172,20 @@ class Field(_Object):
     """
 
     _kind = "field"
-    mesh: Mesh
+    mesh: Mesh  #: the Mesh wrapper the field lives on
     coil: Optional[Coil]
     pose_m: Optional[np.ndarray]
 
     @classmethod
-    def _new(cls, p: int, mesh: Mesh, coil: Optional[Coil] = None,
+    def _new(cls, p: int, mesh: Mesh, mesh_h: Any, coil: Optional[Coil] = None,
              pose_m: Optional[np.ndarray] = None) -> "Field":
-        f = cls._adopt(p, mesh.context, lib.tmsf_field_destroy, [mesh._h])
+        f = cls._adopt(p, mesh.context, lib.tmsf_field_destroy, [mesh_h])
         f.mesh = mesh
+        f._mesh_h = mesh_h
+        n = c_int64()
+        t = c_int64()
+        lib.tmsf_mesh_get_sizes(mesh_h.ptr, byref(n), byref(t), None)
+        f._num_nodes, f._num_tets = n.value, t.value
         f.coil = coil
         f.pose_m = pose_m
         return f
@@ -193,7 +200,7 @@ class Field(_Object):
         meta = _lib.tmsf_hdf5_metadata()
         c._call("tmsf_hdf5_read", c._ptr, _lib.encode(path), byref(m), byref(f), byref(meta))
         mesh = Mesh._adopt(m.value, c, lib.tmsf_mesh_destroy)
-        field = cls._new(f.value, mesh)
+        field = cls._new(f.value, mesh, mesh._h)
         pose = np.array(meta.head_from_coil_m, np.float64).reshape(4, 4) if meta.have_pose else None
         field.pose_m = pose
         md = Hdf5Metadata(_lib.decode(meta.coil_name), pose, float(meta.didt_A_per_s),
@@ -212,47 +219,47 @@ class Field(_Object):
         """E per tetrahedron, (num_tets, 3) V/m (read-only view, no copy)."""
         p = c_void_p()
         self._call("tmsf_field_get_E", self._ptr, byref(p))
-        return view(p.value, (self.mesh.num_tets, 3), np.float64, self._h)
+        return view(p.value, (self._num_tets, 3), np.float64, self._h)
 
     @property
     def potential(self) -> np.ndarray:
         """Electric potential at the nodes, (num_nodes,) V (read-only view)."""
         p = c_void_p()
         self._call("tmsf_field_get_potential", self._ptr, byref(p))
-        return view(p.value, (self.mesh.num_nodes,), np.float64, self._h)
+        return view(p.value, (self._num_nodes,), np.float64, self._h)
 
     @property
     def conductivity(self) -> np.ndarray:
         """Conductivity of each tetrahedron, S/m (read-only view)."""
         p = c_void_p()
         self._call("tmsf_field_get_conductivity", self._ptr, byref(p))
-        return view(p.value, (self.mesh.num_tets,), np.float64, self._h)
+        return view(p.value, (self._num_tets,), np.float64, self._h)
 
     @property
     def magnE(self) -> np.ndarray:
         """|E| per tetrahedron, (num_tets,) V/m (new array)."""
-        out = np.empty(self.mesh.num_tets)
+        out = np.empty(self._num_tets)
         self._call("tmsf_field_get_magnE", self._ptr, ptr(out))
         return out
 
     @property
     def J(self) -> np.ndarray:
         """J = sigma E per tetrahedron, (num_tets, 3) A/m^2 (new array)."""
-        out = np.empty((self.mesh.num_tets, 3))
+        out = np.empty((self._num_tets, 3))
         self._call("tmsf_field_get_J", self._ptr, ptr(out))
         return out
 
     @property
     def magnJ(self) -> np.ndarray:
         """|J| per tetrahedron, A/m^2 (new array)."""
-        out = np.empty(self.mesh.num_tets)
+        out = np.empty(self._num_tets)
         self._call("tmsf_field_get_magnJ", self._ptr, ptr(out))
         return out
 
     def recover_nodal(self, tag: int) -> np.ndarray:
         """E at the nodes of one tissue by superconvergent patch recovery,
         (num_nodes, 3) V/m, NaN outside the tissue."""
-        out = np.empty((self.mesh.num_nodes, 3))
+        out = np.empty((self._num_nodes, 3))
         self._call("tmsf_field_recover_nodal", self._ptr, int(tag), ptr(out))
         return out
 
@@ -284,7 +291,7 @@ class Field(_Object):
     # -- output --------------------------------------------------------------
     def write_msh(self, path: "str | os.PathLike[str]") -> None:
         """Write the mesh with E, magnE, J and magnJ (Gmsh 2.2 binary, mm)."""
-        self.mesh.write(path, self)
+        self._call("tmsf_mesh_write", self._mesh_h.ptr, self._ptr, _lib.encode(path))
 
     def write_nifti(self, path: "str | os.PathLike[str]",
                     reference: "Optional[str | os.PathLike[str]]" = None,
