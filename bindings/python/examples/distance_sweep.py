@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
         v = f.metric(args.objective, region)
         mso = tf.Dose.from_field(f, coil, region, args.objective, args.field).mso_percent
         clear = float(search.signed_distance(P[:3, 3])[0])
-        rows.append({"distance_mm": d, "centre_to_scalp_mm": clear * 1e3, "pose_mm": tf.pose_to_mm(P),
+        rows.append({"distance_mm": d, "centre_to_scalp_mm": clear * 1e3,
+                     "pose_mm": tf.pose_to_mm(P),
                      "per_A_per_us_V_per_m": v, "mso_percent": mso})
     v0 = rows[0]["per_A_per_us_V_per_m"]
     for r in rows:

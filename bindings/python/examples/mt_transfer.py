@@ -71,7 +71,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         f"DLPFC       the same field at {r['dlpfc_rmt_percent_mso']:.2f} %MSO "
         f"({r['dlpfc_per_A_per_us_V_per_m']:.4f} V/m per A/us)"
         f"{'  BEYOND 100 %MSO' if r['dlpfc_beyond_limit'] else ''}",
-        f"treatment   {r['percent_mt']:g} % MT at the DLPFC = {r['treatment_percent_mso']:.2f} %MSO",
+        f"treatment   {r['percent_mt']:g} % MT at the DLPFC = "
+        f"{r['treatment_percent_mso']:.2f} %MSO",
         f"check       M1 at threshold {r['check_m1_field_V_per_m']:.4f} V/m, DLPFC at the "
         f"transferred output {r['check_dlpfc_field_V_per_m']:.4f} V/m",
     ]

@@ -220,3 +220,24 @@ def test_poses() -> None:
     assert ei.value.status == tf.Status.ERR_POSE
     with pytest.raises(ValueError):
         tf.check_pose(np.eye(3))
+
+
+def test_threads_give_the_same_field(top_pose: np.ndarray) -> None:
+    """OpenMP threads inside calls (Context.threads) and Python threads with
+    a context each (the GIL is released during C calls) give the same E."""
+    def solve(threads: int) -> np.ndarray:
+        ctx = tf.Context(threads=threads)
+        m = tf.Mesh.read(SPHERE, ctx=ctx)
+        f = tf.Simulation(m).solve(tf.Coil.read(FIG8, ctx=ctx), top_pose, 1e6)
+        return np.array(f.E)
+
+    one, two = solve(1), solve(2)
+    np.testing.assert_allclose(two, one, rtol=0, atol=1e-12 * np.abs(one).max())
+    out: dict = {}
+    ts = [threading.Thread(target=lambda k=k: out.__setitem__(k, solve(1))) for k in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for k in range(2):
+        np.testing.assert_allclose(out[k], one, rtol=0, atol=1e-12 * np.abs(one).max())

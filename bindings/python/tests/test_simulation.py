@@ -43,7 +43,8 @@ def test_field_equals_cli(tmp_path: Path, field: "tf.Field") -> None:
     out = tmp_path / "E.h5"
     p = subprocess.run([str(cli), "simulate", "--mesh", str(SPHERE), "--coil", str(FIG8),
                         "--centre", "0,0,95", "--ydir", "0,1,0", "--distance", "4",
-                        "--didt", "1e6", "--out", str(tmp_path / "E.msh"), "--hdf5", str(out)], capture_output=True, text=True)
+                        "--didt", "1e6", "--out", str(tmp_path / "E.msh"), "--hdf5", str(out)],
+                       capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     try:
         import h5py

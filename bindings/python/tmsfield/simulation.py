@@ -150,7 +150,8 @@ class Simulation(_Object):
 
     def __repr__(self) -> str:
         return "<tmsfield.Simulation closed>" if self.closed else \
-            f"<tmsfield.Simulation solver {self.solver!r}{'' if self._is_setup else ' (not set up)'}>"
+            f"<tmsfield.Simulation solver {self.solver!r}" \
+            f"{'' if self._is_setup else ' (not set up)'}>"
 
 
 @dataclass(frozen=True)
