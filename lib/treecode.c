@@ -6,7 +6,9 @@
  * Layout: the sources are copied in tree order as six blocks of n doubles
  * (x, y, z, qx, qy, qz), and each box with proxy charges owns a block of
  * 6 * num_proxy doubles laid out the same way, so that near (direct) and far
- * (proxy) interactions are one SIMD kernel over a structure of arrays.
+ * (proxy) interactions are one SIMD kernel over a structure of arrays.  In
+ * single-precision mode a float copy of each proxy block, points relative to
+ * the box centre, feeds the float version of that kernel.
  */
 #include "treecode.h"
 
@@ -51,7 +53,10 @@ struct tmsf_treecode {
   tc_node *nodes;
   int64_t num_nodes;
   double *proxy;   /* proxy blocks, 6 * num_proxy doubles per box */
-  float *proxyf;   /* the same in single precision, points relative to the box centre (or NULL) */
+  float *proxyf;   /* the same in single precision, points relative to the box centre (or NULL),
+                      points divided by fx and charges by fq (so that float neither overflows
+                      nor underflows whatever the units) */
+  double fx, fq;
   int64_t num_proxy_boxes;
   double tiny, tiny2; /* coincidence distance and its square */
 };
@@ -63,7 +68,7 @@ struct tmsf_treecode {
 /* Measured with benchmarks/bench-treecode.c on the built-in head and on a
  * random ellipsoid (treecode.h has the numbers): the larger of the RMS
  * relative errors of A and B stays below tol by a factor 1.3 or more on
- * both (2.4 or more on the head) with these theta and degree.  Ordered from
+ * both (3 or more on the head) with these theta and degree.  Ordered from
  * loose to tight; a tolerance gets the first entry at or below it. */
 static const struct {
   double tol, theta;
@@ -473,22 +478,23 @@ static void sum_list(int nent, const tc_entry *ent, int64_t nt, const double *tp
     sum_b(nent, ent, nt, tp, tiny2, acc);
 }
 
-/* Single-precision proxy sums: the target relative to the box centre is
- * rounded to float once (the MAC keeps it within ~ (1 + 1/theta) r_c of
- * the centre and at least r_c / theta from every proxy point, so float
- * resolves the distances to ~1e-7 relative); each box's sum is added to the
- * double accumulators. */
+/* Single-precision proxy sums: the target relative to the box centre (and
+ * divided by fx) is rounded to float once (the MAC keeps it within about
+ * (1 + 1/theta) r_c of the centre and at least r_c / theta from every proxy
+ * point, so float resolves the distances to ~1e-7 relative); each box's sum
+ * is scaled back (sa = fq / fx for A, sb = fq / fx^2 for B) and added to
+ * the double accumulators. */
 #define TC_FAR_KERNEL(NAME, WA, WB)                                                                \
   TC_CLONES static void NAME(int nent, const tc_fentry *ent, int64_t nt, const double *restrict tp,  \
-                             double *restrict acc) {                                               \
+                             double ifx, double sa, double sb, double *restrict acc) {             \
     for (int e = 0; e < nent; e++) {                                                               \
       const int64_t len = ent[e].len;                                                              \
       const float *restrict x = ent[e].base, *restrict y = x + len, *restrict z = x + 2 * len;     \
       const float *restrict qx = x + 3 * len, *restrict qy = x + 4 * len, *restrict qz = x + 5 * len; \
       const double *c = ent[e].centre;                                                             \
       for (int64_t t = 0; t < nt; t++) {                                                           \
-        const float px = (float)(tp[3 * t] - c[0]), py = (float)(tp[3 * t + 1] - c[1]),            \
-                    pz = (float)(tp[3 * t + 2] - c[2]);                                            \
+        const float px = (float)((tp[3 * t] - c[0]) * ifx), py = (float)((tp[3 * t + 1] - c[1]) * ifx), \
+                    pz = (float)((tp[3 * t + 2] - c[2]) * ifx);                                    \
         float ax = 0.0f, ay = 0.0f, az = 0.0f, bx = 0.0f, by = 0.0f, bz = 0.0f;                    \
         _Pragma("omp simd reduction(+ : ax, ay, az, bx, by, bz)")                                  \
         for (int64_t k = 0; k < len; k++) {                                                        \
@@ -507,12 +513,12 @@ static void sum_list(int nent, const tc_entry *ent, int64_t nt, const double *tp
           }                                                                                        \
         }                                                                                          \
         double *a = acc + 6 * t;                                                                   \
-        a[0] += ax;                                                                                \
-        a[1] += ay;                                                                                \
-        a[2] += az;                                                                                \
-        a[3] += bx;                                                                                \
-        a[4] += by;                                                                                \
-        a[5] += bz;                                                                                \
+        a[0] += sa * ax;                                                                           \
+        a[1] += sa * ay;                                                                           \
+        a[2] += sa * az;                                                                           \
+        a[3] += sb * bx;                                                                           \
+        a[4] += sb * by;                                                                           \
+        a[5] += sb * bz;                                                                           \
       }                                                                                            \
     }                                                                                              \
   }
@@ -521,14 +527,15 @@ TC_FAR_KERNEL(far_ab, 1, 1)
 TC_FAR_KERNEL(far_a, 1, 0)
 TC_FAR_KERNEL(far_b, 0, 1)
 
-static void sum_flist(int nent, const tc_fentry *ent, int64_t nt, const double *tp, double *acc, int want_a,
-                      int want_b) {
+static void sum_flist(const tmsf_treecode *t, int nent, const tc_fentry *ent, int64_t nt, const double *tp,
+                      double *acc, int want_a, int want_b) {
+  const double ifx = 1.0 / t->fx, sa = t->fq / t->fx, sb = t->fq / (t->fx * t->fx);
   if (want_a && want_b)
-    far_ab(nent, ent, nt, tp, acc);
+    far_ab(nent, ent, nt, tp, ifx, sa, sb, acc);
   else if (want_a)
-    far_a(nent, ent, nt, tp, acc);
+    far_a(nent, ent, nt, tp, ifx, sa, sb, acc);
   else
-    far_b(nent, ent, nt, tp, acc);
+    far_b(nent, ent, nt, tp, ifx, sa, sb, acc);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -580,11 +587,11 @@ static int build_proxies(tmsf_treecode *t, int64_t nboxes, const int64_t *list) 
       node_proxies(t, nd, t->proxy + nd->proxy, work);
       if (t->proxyf) {
         const int64_t np = nd->num_proxy;
-        const double *src = t->proxy + nd->proxy;
+        const double *src = t->proxy + nd->proxy, ifx = 1.0 / t->fx, ifq = 1.0 / t->fq;
         float *dst = t->proxyf + nd->proxy;
         for (int c = 0; c < 3; c++)
-          for (int64_t k = 0; k < np; k++) dst[c * np + k] = (float)(src[c * np + k] - nd->centre[c]);
-        for (int64_t k = 3 * np; k < 6 * np; k++) dst[k] = (float)src[k];
+          for (int64_t k = 0; k < np; k++) dst[c * np + k] = (float)((src[c * np + k] - nd->centre[c]) * ifx);
+        for (int64_t k = 3 * np; k < 6 * np; k++) dst[k] = (float)(src[k] * ifq);
       }
     }
     free(work);
@@ -637,6 +644,11 @@ int tmsf_treecode_create(tmsf_context *ctx, int64_t n, const double *x, const do
   builder_free(&b);
   t->tiny = coincidence_distance(&t->nodes[0]);
   t->tiny2 = t->tiny * t->tiny;
+  /* float scales: the sources' size and the largest weight component */
+  t->fx = t->tiny / TC_TINY;
+  t->fq = 0.0;
+  for (int64_t i = 0; i < 3 * n; i++) t->fq = fmax(t->fq, fabs(q[i]));
+  if (t->fq == 0.0) t->fq = 1.0;
 
   /* degrees and proxy blocks (only where a box has more sources than proxies) */
   int64_t total = 0, nboxes = 0;
@@ -836,7 +848,7 @@ int tmsf_treecode_eval(const tmsf_treecode *tree, int64_t m, const double *r, do
       for (int64_t j = 0; j < nt; j++)
         for (int d = 0; d < 3; d++) w.tp[3 * j + d] = r[3 * b.idx[bn->begin + j] + d];
       memset(w.acc, 0, (size_t)nt * 6 * sizeof(double));
-      if (w.nfent) sum_flist(w.nfent, w.fent, nt, w.tp, w.acc, want_a, want_b);
+      if (w.nfent) sum_flist(tree, w.nfent, w.fent, nt, w.tp, w.acc, want_a, want_b);
       sum_list(w.nent, w.ent, nt, w.tp, tree->tiny2, w.acc, want_a, want_b);
       for (int64_t j = 0; j < nt; j++) {
         int64_t o = b.idx[bn->begin + j];
