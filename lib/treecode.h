@@ -54,24 +54,25 @@
  *
  *   head: the built-in head's 225,651 nodes as sources
  *   tolerance theta p  far     interactions/target  A: RMS (max)        B: RMS (max)
- *   1e-2      0.7   4  single    931 + 5080         6.7e-4 (5.7e-3)     1.9e-3 (1.8e-2)
- *   1e-3      0.55  4  single   1937 + 8419         1.2e-4 (8.3e-4)     3.2e-4 (2.6e-3)
+ *   1e-2      0.7   4  single    931 + 5202         6.7e-4 (5.7e-3)     1.9e-3 (1.8e-2)
+ *   1e-3      0.55  4  single   1937 + 8621         1.2e-4 (8.3e-4)     3.2e-4 (2.6e-3)
  *   1e-4      0.65  7  single   4597 + 18035        2.6e-6 (2.2e-5)     1.3e-5 (1.8e-4)
- *   1e-5      0.6   8  single   8313 + 26864        4.6e-7 (5.0e-6)     2.0e-6 (2.6e-5)
- *   1e-6      0.5   8  double  13644 + 38550        5.0e-8 (4.0e-7)     2.1e-7 (2.1e-6)
- *   1e-7      0.5  10  double  40052 + 33779        1.0e-9 (1.6e-8)     5.9e-9 (9.0e-8)
- *   1e-9      0.4  10  double  70804 + 39313        5.8e-11 (9.4e-10)   2.5e-10 (2.8e-9)
+ *   1e-5      0.6   8  single   8313 + 27122        4.5e-7 (4.7e-6)     2.0e-6 (2.6e-5)
+ *   1e-6      0.5   8  double  13644 + 38920        5.0e-8 (4.0e-7)     2.1e-7 (2.1e-6)
+ *   1e-7      0.5  10  double  40052 + 34109        1.0e-9 (1.6e-8)     5.9e-9 (9.0e-8)
+ *   1e-9      0.4  10  double  70804 + 39697        5.8e-11 (9.4e-10)   2.5e-10 (2.8e-9)
  *
  *   ellipsoid: 230,000 random points in an ellipsoid of 75 x 90 x 100 mm
- *   1e-2      0.7   4  single   1239 + 5491         8.9e-4 (1.1e-2)     4.0e-3 (4.9e-2)
- *   1e-3      0.55  4  single   2837 + 8920         2.0e-4 (1.3e-3)     7.6e-4 (6.2e-3)
+ *   1e-2      0.7   4  single   1239 + 5623         8.9e-4 (1.1e-2)     4.0e-3 (4.9e-2)
+ *   1e-3      0.55  4  single   2837 + 9134         2.0e-4 (1.3e-3)     7.6e-4 (6.2e-3)
  *   1e-4      0.65  7  single   3579 + 21980        6.1e-6 (4.8e-5)     2.7e-5 (2.9e-4)
- *   1e-5      0.6   8  single   7749 + 32383        1.5e-6 (1.1e-5)     7.6e-6 (6.6e-5)
- *   1e-6      0.5   8  double  12272 + 46899        1.6e-7 (1.1e-6)     7.4e-7 (8.9e-6)
- *   1e-7      0.5  10  double  36225 + 47981        3.8e-9 (5.7e-8)     2.1e-8 (2.6e-7)
- *   1e-9      0.4  10  double  66618 + 55761        1.2e-10 (1.3e-9)    7.1e-10 (6.9e-9)
+ *   1e-5      0.6   8  single   7749 + 32693        1.5e-6 (1.1e-5)     7.6e-6 (6.6e-5)
+ *   1e-6      0.5   8  double  12272 + 47349        1.6e-7 (1.1e-6)     7.4e-7 (8.9e-6)
+ *   1e-7      0.5  10  double  36225 + 48449        3.8e-9 (5.7e-8)     2.1e-8 (2.6e-7)
+ *   1e-9      0.4  10  double  66618 + 56305        1.2e-10 (1.3e-9)    7.1e-10 (6.9e-9)
  *
- * (interactions: with sources + with proxies; the direct sum has all N.)
+ * (interactions: with sources + with proxies, the proxy blocks padded to a
+ * multiple of 16; the direct sum has all N.)
  * The largest error over the targets is about 10 times the RMS, and that of
  * B 3-5 times that of A (a derivative).  On the sphere3 and random-ball
  * geometries of tests/t-treecode.c the errors are lower still.  The cost is
