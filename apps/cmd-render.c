@@ -245,6 +245,35 @@ static int json_vec(const cJSON *a, double *v, int n) {
   return 1;
 }
 
+/* A copy of the text with bare nan / inf tokens (outside strings) as null:
+ * reports of 'place' for a coil without a dI/dt max hold "mso_percent": nan. */
+static char *json_nan_to_null(const char *s) {
+  size_t n = strlen(s);
+  char *out = malloc(2 * n + 1), *o = out;
+  if (!out) return NULL;
+  int in_str = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (in_str) {
+      *o++ = c;
+      if (c == '\\' && i + 1 < n) *o++ = s[++i];
+      else if (c == '"') in_str = 0;
+      continue;
+    }
+    if (c == '"') in_str = 1;
+    size_t k = i + (c == '-' || c == '+');
+    if (!strncmp(s + k, "nan", 3) || !strncmp(s + k, "inf", 3)) {
+      memcpy(o, "null", 4);
+      o += 4;
+      i = k + 2;
+      continue;
+    }
+    *o++ = c;
+  }
+  *o = '\0';
+  return out;
+}
+
 /* Read DIR/placement.json (or the file given).  0, or an exit code with a message. */
 static int read_placement(const char *arg, placement *pl) {
   memset(pl, 0, sizeof(*pl));
@@ -269,8 +298,10 @@ static int read_placement(const char *arg, placement *pl) {
   fclose(f);
   if (!buf) return EXIT_LIB;
   buf[n] = '\0';
-  cJSON *root = cJSON_Parse(buf);
+  char *clean = json_nan_to_null(buf);
   free(buf);
+  cJSON *root = clean ? cJSON_Parse(clean) : NULL;
+  free(clean);
   if (!root || !cJSON_IsObject(root)) {
     cJSON_Delete(root);
     fprintf(stderr, "tmsfield: error: %s: not a JSON object; expected the placement.json of 'tmsfield place --out'\n",
@@ -344,13 +375,17 @@ static void json_info(FILE *f, const char *what, const char *path, int w, int h,
 #define J(x) (isfinite(x) ? (x) : 0.0)
           w, h, J(in->vmin_V_per_m), J(in->vmax_V_per_m), J(in->max_V_per_m), J(in->m_per_px * 1e3));
   if (cortex) {
+    fprintf(f, ", \"hot_region_px\": [%.2f, %.2f]", J(in->hot_region_px[0]), J(in->hot_region_px[1]));
     fprintf(f, ", \"hotspot_px\": [%.2f, %.2f], \"hotspot_mm\": [%.3f, %.3f, %.3f], \"hotspot_V_per_m\": %.6g",
             J(in->hotspot_px[0]), J(in->hotspot_px[1]), J(in->hotspot_m[0] * 1e3), J(in->hotspot_m[1] * 1e3),
             J(in->hotspot_m[2] * 1e3), J(in->hotspot_V_per_m));
     if (isfinite(in->coil_centre_px[0])) {
       double d = hypot(in->hotspot_px[0] - in->coil_centre_px[0], in->hotspot_px[1] - in->coil_centre_px[1]) * in->m_per_px * 1e3;
-      fprintf(f, ", \"coil_centre_px\": [%.2f, %.2f], \"hotspot_to_coil_centre_mm\": %.4g", in->coil_centre_px[0],
-              in->coil_centre_px[1], J(d));
+      double d90 = hypot(in->hot_region_px[0] - in->coil_centre_px[0], in->hot_region_px[1] - in->coil_centre_px[1]) *
+                   in->m_per_px * 1e3;
+      fprintf(f, ", \"coil_centre_px\": [%.2f, %.2f], \"hotspot_to_coil_centre_mm\": %.4g, "
+                 "\"hot_region_to_coil_centre_mm\": %.4g",
+              in->coil_centre_px[0], in->coil_centre_px[1], J(d), J(d90));
     }
     if (isfinite(in->target_px[0]))
       fprintf(f, ", \"target_px\": [%.2f, %.2f]", in->target_px[0], in->target_px[1]);
@@ -517,8 +552,10 @@ int tmsf_cmd_render(int argc, char **argv) {
       printf("hotspot   %.4g V/m at (%.1f, %.1f, %.1f) mm", cinfo.hotspot_V_per_m, cinfo.hotspot_m[0] * 1e3,
              cinfo.hotspot_m[1] * 1e3, cinfo.hotspot_m[2] * 1e3);
       if (isfinite(cinfo.coil_centre_px[0]))
-        printf(", %.1f mm from the coil centre's projection",
+        printf(", %.1f mm from the coil centre's projection (the >= 90 %% region's centroid: %.1f mm)",
                hypot(cinfo.hotspot_px[0] - cinfo.coil_centre_px[0], cinfo.hotspot_px[1] - cinfo.coil_centre_px[1]) *
+                   cinfo.m_per_px * 1e3,
+               hypot(cinfo.hot_region_px[0] - cinfo.coil_centre_px[0], cinfo.hot_region_px[1] - cinfo.coil_centre_px[1]) *
                    cinfo.m_per_px * 1e3);
       printf("\n");
     }

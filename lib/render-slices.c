@@ -86,7 +86,8 @@ int tmsf_render_slices(const tmsf_volume *vol, const double point_m[3], const do
     return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "slice point or target is not finite");
   tmsf_render_info local;
   if (!info) info = &local;
-  for (int k = 0; k < 2; k++) info->hotspot_px[k] = info->coil_centre_px[k] = info->target_px[k] = NAN;
+  for (int k = 0; k < 2; k++)
+    info->hotspot_px[k] = info->coil_centre_px[k] = info->target_px[k] = info->hot_region_px[k] = NAN;
   for (int k = 0; k < 3; k++) info->direction[k] = info->up[k] = NAN;
   info->hotspot_V_per_m = NAN;
 

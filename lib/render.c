@@ -671,7 +671,8 @@ static void info_clear(tmsf_render_info *info) {
   info->hotspot_V_per_m = NAN;
   for (int k = 0; k < 3; k++)
     info->hotspot_m[k] = info->direction[k] = info->up[k] = info->point_m[k] = NAN;
-  for (int k = 0; k < 2; k++) info->hotspot_px[k] = info->coil_centre_px[k] = info->target_px[k] = NAN;
+  for (int k = 0; k < 2; k++)
+    info->hotspot_px[k] = info->coil_centre_px[k] = info->target_px[k] = info->hot_region_px[k] = NAN;
 }
 
 static int check_params(tmsf_context *ctx, const tmsf_render_params *q) {
@@ -911,6 +912,12 @@ int tmsf_render_cortex(const tmsf_field *field, const tmsf_coil *coil, const tms
       info->hotspot_V_per_m = best;
       double du = (bx + 0.5 - vp[0] - 0.5 * vp[2]) * pic->m_per_px, dv = -(by + 0.5 - vp[1] - 0.5 * vp[3]) * pic->m_per_px;
       for (int k = 0; k < 3; k++) info->hotspot_m[k] = centre[k] + du * right[k] + dv * pic->up[k] + d * dir[k];
+      double sx = 0.0, sy = 0.0, cnt = 0.0;
+      for (int y = vp[1]; y < vp[1] + vp[3]; y++)
+        for (int x = vp[0]; x < vp[0] + vp[2]; x++)
+          if (pic->value[(size_t)y * (size_t)W + (size_t)x] >= 0.9 * best) sx += x + 0.5, sy += y + 0.5, cnt += 1.0;
+      info->hot_region_px[0] = sx / cnt;
+      info->hot_region_px[1] = sy / cnt;
     }
   }
   const uint8_t white[3] = {255, 255, 255}, red[3] = {230, 30, 40}, black[3] = {0, 0, 0};

@@ -219,6 +219,9 @@ typedef struct tmsf_render_info {
   double hotspot_m[3];      /**< cortex: the surface point under it; slices: the centre of
                                  the largest voxel */
   double hotspot_V_per_m;   /**< the value there */
+  double hot_region_px[2];  /**< cortex: the centroid of the pixels showing at least 90 % of
+                                 the largest value (steadier than the single brightest pixel
+                                 on coarse meshes) */
   double coil_centre_px[2]; /**< cortex: the coil centre projected (NaN without a pose) */
   double target_px[2];      /**< cortex: the target projected (NaN without one) */
   double direction[3], up[3]; /**< cortex: the camera axes */
