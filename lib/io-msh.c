@@ -1304,19 +1304,13 @@ static int msh_read_tet_vectors(tmsf_context *ctx, const char *origin, const uns
   return ierr;
 }
 
-int tmsf_field_read_msh(const tmsf_mesh *mesh, const char *path, tmsf_field **field) {
-  if (!field) return TMSF_ERR_ARGUMENT;
+int tmsf_msh_read_field_buffer(const tmsf_mesh *mesh, const char *origin, const unsigned char *data, size_t size,
+                               tmsf_field **field) {
   *field = NULL;
-  if (!mesh) return TMSF_ERROR(NULL, TMSF_ERR_ARGUMENT, "tmsf_field_read_msh: mesh is NULL");
   tmsf_context *ctx = mesh->ctx;
-  if (!path || !*path) return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "tmsf_field_read_msh: empty path");
-  unsigned char *data;
-  size_t size;
-  TMSF_CALL(tmsf_file_read_all(ctx, path, &data, &size));
   tmsf_field *f = NULL;
   int ierr = tmsf_field_alloc(ctx, mesh, &f);
-  if (!ierr) ierr = msh_read_tet_vectors(ctx, path, data, size, "E", mesh->num_tets, f->E);
-  free(data);
+  if (!ierr) ierr = msh_read_tet_vectors(ctx, origin, data, size, "E", mesh->num_tets, f->E);
   if (!ierr) ierr = tmsf_mesh_tet_conductivities(mesh, f->sigma);
   if (ierr) {
     tmsf_field_destroy(&f);
@@ -1326,4 +1320,18 @@ int tmsf_field_read_msh(const tmsf_mesh *mesh, const char *path, tmsf_field **fi
   f->didt = NAN;
   *field = f;
   return TMSF_SUCCESS;
+}
+
+int tmsf_field_read_msh(const tmsf_mesh *mesh, const char *path, tmsf_field **field) {
+  if (!field) return TMSF_ERR_ARGUMENT;
+  *field = NULL;
+  if (!mesh) return TMSF_ERROR(NULL, TMSF_ERR_ARGUMENT, "tmsf_field_read_msh: mesh is NULL");
+  tmsf_context *ctx = mesh->ctx;
+  if (!path || !*path) return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "tmsf_field_read_msh: empty path");
+  unsigned char *data;
+  size_t size;
+  TMSF_CALL(tmsf_file_read_all(ctx, path, &data, &size));
+  int ierr = tmsf_msh_read_field_buffer(mesh, path, data, size, field);
+  free(data);
+  return ierr;
 }
