@@ -168,6 +168,9 @@ int tmsf_render_slices(const tmsf_volume *vol, const double point_m[3], const do
     mpp = fmax(mpp, fmax((hi[a] - lo[a]) / pw, (hi[b] - lo[b]) / ph));
     ext_v = fmax(ext_v, hi[b] - lo[b]);
   }
+  if (!(mpp > 0.0) || !isfinite(mpp))
+    return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "the image's extent (%g..%g, %g..%g, %g..%g mm) is not finite", lo[0],
+                      hi[0], lo[1], hi[1], lo[2], hi[2]);
   { /* the height the panels need at this scale (the colour bar needs some) */
     int need = (int)ceil(ext_v / mpp);
     if (need < 80 * s) need = 80 * s;

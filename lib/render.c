@@ -331,6 +331,9 @@ int tmsf_picture_draw_surface(tmsf_picture *p, int64_t nv, const double *X, cons
 static void mask_triangle(unsigned char *mask, const int vp[4], const double *a, const double *b, const double *c) {
   double area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
   if (!(fabs(area) > 1e-12)) return;
+  double bx0 = fmin(a[0], fmin(b[0], c[0])), bx1 = fmax(a[0], fmax(b[0], c[0]));
+  double by0 = fmin(a[1], fmin(b[1], c[1])), by1 = fmax(a[1], fmax(b[1], c[1]));
+  if (!(bx1 >= vp[0] && bx0 <= vp[0] + vp[2] && by1 >= vp[1] && by0 <= vp[1] + vp[3])) return; /* off the viewport */
   int ix0 = (int)fmax(vp[0], floor(fmin(a[0], fmin(b[0], c[0])) - 0.5));
   int ix1 = (int)fmin(vp[0] + vp[2] - 1, ceil(fmax(a[0], fmax(b[0], c[0]))));
   int iy0 = (int)fmax(vp[1], floor(fmin(a[1], fmin(b[1], c[1])) - 0.5));
@@ -441,7 +444,8 @@ int tmsf_picture_draw_outline(tmsf_picture *p, int64_t n, const double *X, int64
     r += e;
     for (int64_t i = 0; i < n; i++) {
       double cx = xy[2 * i], cy = xy[2 * i + 1];
-      if (!isfinite(cx) || !isfinite(cy)) continue;
+      if (!(cx + r >= vp[0] && cx - r <= vp[0] + vp[2] && cy + r >= vp[1] && cy - r <= vp[1] + vp[3]))
+        continue; /* off the viewport (or not finite) */
       int ix0 = (int)fmax(vp[0], floor(cx - r)), ix1 = (int)fmin(vp[0] + vp[2] - 1, ceil(cx + r));
       int iy0 = (int)fmax(vp[1], floor(cy - r)), iy1 = (int)fmin(vp[1] + vp[3] - 1, ceil(cy + r));
       for (int iy = iy0; iy <= iy1; iy++)
@@ -510,6 +514,7 @@ int tmsf_picture_draw_marker(tmsf_picture *p, const double point_m[3], const dou
     c[1] = xy_px[1];
   }
   if (!isfinite(c[0]) || !isfinite(c[1])) return TMSF_ERROR(p->ctx, TMSF_ERR_ARGUMENT, "marker position not finite");
+  if (fabs(c[0]) > 1e6 || fabs(c[1]) > 1e6) return TMSF_SUCCESS; /* far off the picture */
   double r = size_px, hw = fmax(1.0, size_px / 8.0);
   int R = size_px + 4;
   for (int pass = 0; pass < 2; pass++) {
@@ -594,7 +599,10 @@ int tmsf_picture_draw_colorbar(tmsf_picture *p, const int rect[4], double vmin, 
   for (int x = bx - 1; x <= bx + bw; x++) put_px(p, x, top - 1, black), put_px(p, x, bottom + 1, black);
   double step = tick_step(vmax - vmin);
   int decimals = step >= 1.0 ? 0 : (int)ceil(-log10(step) - 1e-9);
-  for (double v = ceil(vmin / step - 1e-9) * step; v <= vmax + 1e-9 * step; v += step) {
+  const double k0 = ceil(vmin / step - 1e-9);
+  for (int i = 0; i < 50; i++) { /* at most 11 ticks unless the range is a few ulps wide */
+    double v = (k0 + i) * step;
+    if (!(v <= vmax + 1e-9 * step)) break;
     int y = (int)lround(bottom - (v - vmin) / (vmax - vmin) * (bottom - top));
     for (int x = bx + bw; x < bx + bw + 3 * scale; x++)
       for (int k = 0; k < (scale + 1) / 2; k++) put_px(p, x, y + k, black);
