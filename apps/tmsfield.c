@@ -239,6 +239,26 @@ static double seconds_since(const struct timespec *t0) {
   return (double)(t1.tv_sec - t0->tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
 }
 
+/* The file of a coil given by name or path: the path itself when it is a
+ * readable file, else the catalogue's file of that name (as tmsf_coil_open
+ * finds it), else the spec unchanged. */
+static void coil_file(tmsf_context *ctx, const char *spec, char *buf, size_t len) {
+  snprintf(buf, len, "%s", spec);
+  FILE *f = fopen(spec, "rb");
+  if (f) {
+    fclose(f);
+    return;
+  }
+  tmsf_catalogue *cat = NULL;
+  int idx;
+  tmsf_coil_info info;
+  if (!tmsf_catalogue_create(ctx, &cat) && !tmsf_catalogue_find(cat, spec, &idx) &&
+      !tmsf_catalogue_get_coil_info(cat, idx, &info))
+    snprintf(buf, len, "%s", info.path);
+  tmsf_catalogue_destroy(&cat);
+  tmsf_context_clear_error(ctx);
+}
+
 /* One output file of the run, for the summary and the JSON. */
 typedef struct out_file {
   const char *format;
@@ -372,8 +392,10 @@ static int cmd_simulate(int argc, char **argv) {
              (long long)nt);
       printf("\"coil\": ");
       cli_json_string(stdout, cname);
+      char cpath[4096];
+      coil_file(ctx, o.coil, cpath, sizeof(cpath));
       printf(",\n\"coil_file\": ");
-      cli_json_string(stdout, o.coil);
+      cli_json_string(stdout, cpath);
       printf(",\n\"pose\": [");
       for (int r = 0; r < 4; r++)
         printf("%s[%.10g, %.10g, %.10g, %.10g]", r ? ", " : "", Pmm[4 * r], Pmm[4 * r + 1], Pmm[4 * r + 2],
