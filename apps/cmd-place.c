@@ -297,77 +297,6 @@ static int resolve_target(tmsf_context *ctx, const char *spec, const double *aff
   return tmsf_target_mni_to_head(affine, info.mni_mm, head_m);
 }
 
-/* A pose from a file: a report .json ("pose": 4x4 mm), a Localite
- * InstrumentMarker .xml or a Brainsight .txt (the first pose), or 16 numbers
- * in mm (row-major). */
-static int read_pose_file(tmsf_context *ctx, const char *path, double P[16]) {
-  size_t len = strlen(path);
-  if (len > 4 && !strcmp(path + len - 4, ".xml")) {
-    int n = 0;
-    double *poses = NULL;
-    {
-      int e_ = tmsf_nnav_read_localite(ctx, path, &n, &poses, NULL, NULL);
-      if (e_) return e_;
-    }
-    if (n < 1) {
-      tmsf_nnav_free(n, &poses, NULL);
-      fprintf(stderr, "tmsfield: error: %s holds no instrument marker\n", path);
-      return TMSF_ERR_FORMAT;
-    }
-    memcpy(P, poses, 16 * sizeof(double));
-    tmsf_nnav_free(n, &poses, NULL);
-    return TMSF_SUCCESS;
-  }
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "tmsfield: error: cannot open the pose file %s\n", path);
-    return TMSF_ERR_IO;
-  }
-  char *buf = malloc(1 << 20);
-  size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-  fclose(f);
-  if (!buf) return TMSF_ERR_MEMORY;
-  buf[n] = '\0';
-  if (strstr(buf, "# Coordinate system") || strstr(buf, "# Target Name")) {
-    free(buf);
-    int np = 0;
-    double *poses = NULL;
-    {
-      int e_ = tmsf_nnav_read_brainsight(ctx, path, TMSF_NNAV_TARGETS, &np, &poses, NULL, NULL);
-      if (e_) return e_;
-    }
-    if (np < 1) {
-      tmsf_nnav_free(np, &poses, NULL);
-      fprintf(stderr, "tmsfield: error: %s holds no Brainsight target\n", path);
-      return TMSF_ERR_FORMAT;
-    }
-    memcpy(P, poses, 16 * sizeof(double));
-    tmsf_nnav_free(np, &poses, NULL);
-    return TMSF_SUCCESS;
-  }
-  char *p = strstr(buf, "\"pose\"");
-  p = p ? p + 6 : buf;
-  double mm[16];
-  int k = 0;
-  while (*p && k < 16) {
-    if ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == '.') {
-      char *end;
-      mm[k++] = strtod(p, &end);
-      p = end;
-    } else {
-      p++;
-    }
-  }
-  free(buf);
-  if (k < 16) {
-    fprintf(stderr, "tmsfield: error: %s: expected a pose (\"pose\" of a placement report, or 16 numbers in mm), found %d numbers\n",
-            path, k);
-    return TMSF_ERR_FORMAT;
-  }
-  tmsf_pose_from_mm(mm, P);
-  return tmsf_pose_check(ctx, P);
-}
-
 /* The handle (-y) relative to posterior and the midline, in the tangent
  * plane of the coil (perpendicular to z). */
 static void handle_direction(const double P[16], double *angle_deg, const char **side) {
@@ -431,7 +360,7 @@ static void json_string(FILE *f, const char *s) {
 
 typedef struct report {
   const place_opts *o;
-  const char *coil_name, *coil_path, *target_name, *metric_name, *metric_description;
+  const char *coil_name, *coil_path, *stimulator, *target_name, *metric_name, *metric_description;
   double target_m[3], mni_mm[3], gm_m[3], scalp_m[3];
   int have_mni, have_centre_mni;
   double centre_mni_mm[3];
@@ -493,6 +422,8 @@ static void write_report(FILE *f, const report *r) {
   json_string(f, r->coil_name);
   fprintf(f, ",\n\"coil_file\": ");
   json_string(f, r->coil_path);
+  fprintf(f, ",\n\"stimulator\": ");
+  json_string(f, r->stimulator);
   fprintf(f, ",\n\"didt_max_A_per_s\": %.10g,\n", r->dose->didt_max_A_per_s);
   fprintf(f, "\"search\": {\"radius_mm\": %.6g, \"spacing_mm\": %.6g, \"angle_step_deg\": %.6g, "
              "\"angle_range_deg\": [%.6g, %.6g], \"distance_mm\": %.6g, \"positions\": %lld, \"angles\": %lld, "
@@ -647,7 +578,7 @@ int tmsf_cmd_place(int argc, char **argv) {
   int have_rmt_res = 0;
   if (o.have_rmt) {
     double PA[16];
-    if ((ierr = read_pose_file(ctx, o.rmt_pose, PA))) goto lib_error;
+    if ((ierr = tmsf_pose_read(ctx, o.rmt_pose, PA))) goto lib_error;
     double tm[3], m3[3], proj[3];
     int hm;
     char nm[128];
@@ -669,6 +600,9 @@ int tmsf_cmd_place(int argc, char **argv) {
   rep.o = &o;
   tmsf_coil_get_name(coil, &rep.coil_name);
   rep.coil_path = coil_path;
+  rep.stimulator = "";
+  tmsf_coil_get_stimulator(coil, 0, &rep.stimulator, NULL, NULL);
+  if (!rep.stimulator) rep.stimulator = "";
   rep.target_name = tname;
   memcpy(rep.target_m, target_m[0], sizeof(rep.target_m));
   memcpy(rep.mni_mm, mni, sizeof(mni));

@@ -76,6 +76,43 @@ int main(void) {
   CHECK(tmsf_pose_from_centre(mesh, centre, bad, 0.004, P) == TMSF_ERR_POSE, "ydir parallel to normal: %s", tmsf_context_last_error(ctx));
   const double zero[3] = {0, 0, 0};
   CHECK(tmsf_pose_from_centre(mesh, centre, zero, 0.004, P) == TMSF_ERR_POSE, "zero ydir");
+  /* pose files: JSON report, 16 numbers, navigator; malformed ones name the file */
+  {
+    const double c = cos(0.3), sn = sin(0.3);
+    const double Pmm[16] = {c, -sn, 0, 10.5, sn, c, 0, -20.25, 0, 0, 1, 80, 0, 0, 0, 1};
+    double Pm[16], got[16];
+    tmsf_pose_from_mm(Pmm, Pm);
+    const char *files[4] = {"t-pose-a.json", "t-pose-b.txt", "t-pose-c.txt", "t-pose-d.txt"};
+    FILE *f = fopen(files[0], "w");
+    fprintf(f, "{\"tool\": \"x\", \"pose\": [");
+    for (int r = 0; r < 4; r++)
+      fprintf(f, "%s[%.17g, %.17g, %.17g, %.17g]", r ? ", " : "", Pmm[4 * r], Pmm[4 * r + 1], Pmm[4 * r + 2], Pmm[4 * r + 3]);
+    fprintf(f, "], \"objective\": 1}\n");
+    fclose(f);
+    f = fopen(files[1], "w");
+    fprintf(f, "# head from coil, mm\n");
+    for (int r = 0; r < 4; r++) fprintf(f, "%.17g, %.17g %.17g\t%.17g\n", Pmm[4 * r], Pmm[4 * r + 1], Pmm[4 * r + 2], Pmm[4 * r + 3]);
+    fclose(f);
+    for (int k = 0; k < 2; k++) {
+      CHECK_OK(ctx, tmsf_pose_read(ctx, files[k], got));
+      double d = 0.0;
+      for (int q = 0; q < 16; q++) d = fmax(d, fabs(got[q] - Pm[q]));
+      CHECK(d <= 1e-15, "%s read back: %g", files[k], d);
+    }
+    f = fopen(files[2], "w");
+    fprintf(f, "1 0 0 0\n0 1 0 0\n0 0 1 0\n0 0 0\n"); /* 15 numbers */
+    fclose(f);
+    CHECK(tmsf_pose_read(ctx, files[2], got) == TMSF_ERR_FORMAT && strstr(tmsf_context_last_error(ctx), files[2]) &&
+              strstr(tmsf_context_last_error(ctx), "15 numbers"),
+          "15 numbers: %s", tmsf_context_last_error(ctx));
+    f = fopen(files[3], "w");
+    fprintf(f, "2 0 0 0\n0 1 0 0\n0 0 1 0\n0 0 0 1\n"); /* a scaling */
+    fclose(f);
+    CHECK(tmsf_pose_read(ctx, files[3], got) == TMSF_ERR_POSE && strstr(tmsf_context_last_error(ctx), files[3]),
+          "a scaling: %s", tmsf_context_last_error(ctx));
+    CHECK(tmsf_pose_read(ctx, "t-pose-missing.json", got) == TMSF_ERR_IO, "missing file");
+    for (int k = 0; k < 4; k++) remove(files[k]);
+  }
   tmsf_mesh_destroy(&mesh);
   tmsf_context_destroy(&ctx);
   return test_summary("pose");

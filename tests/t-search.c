@@ -882,6 +882,10 @@ static void test_sphere_casings(tmsf_context *ctx, const tmsf_mesh *sphere) {
 
 /* M1 on the meshed Colin27 head (if cached) with the D70 casing. */
 static void test_colin27(tmsf_context *ctx) {
+  if (SANITIZED) { /* reading the head alone takes ~5 s under ASan: the release build runs it */
+    printf("SKIP colin27 under the sanitizers\n");
+    return;
+  }
   const char *home = getenv("HOME");
   char pattern[1024];
   snprintf(pattern, sizeof(pattern), "%s/.cache/tmsfield/heads/colin27_v3_labels_mni-*.msh", home ? home : "");
@@ -905,7 +909,6 @@ static void test_colin27(tmsf_context *ctx) {
   tmsf_search *s = NULL;
   tmsf_search_params p;
   tmsf_search_params_default(&p);
-  if (SANITIZED) p.angle_step_deg = 45; /* the full 72 angles take ~20 s under ASan */
   REQUIRE_OK(ctx, tmsf_search_create(head, m1, &p, c, NULL, &s));
   double t2 = now();
   int64_t npos, nang, np, dc, dn, ntp;
@@ -926,7 +929,7 @@ static void test_colin27(tmsf_context *ctx) {
   CHECK(P0[2] > m1[2] && P0[0] < m1[0] && n0[2] > 0.5 && n0[0] < 0, "colin27 projection");
   double d = nrm((double[3]){P0[0] - m1[0], P0[1] - m1[1], P0[2] - m1[2]});
   CHECK(d > 0.01 && d < 0.03, "scalp-to-M1 distance %g m", d);
-  CHECK(npos == 317 && nang == (SANITIZED ? 8 : 72) && np > 0 && np + dc + dn == npos * nang, "colin27 counts");
+  CHECK(npos == 317 && nang == 72 && np > 0 && np + dc + dn == npos * nang, "colin27 counts");
   const double *poses;
   tmsf_search_get_poses(s, &poses, NULL, NULL, NULL);
   int bad = 0;

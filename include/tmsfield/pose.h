@@ -42,6 +42,16 @@ TMSF_EXPORT int tmsf_pose_from_centre(const tmsf_mesh *mesh, const double centre
                                       const double ydir[3], double distance_m,
                                       double head_from_coil_m[16]);
 
+/**
+ * Read one pose from a file: a placement report (JSON whose "pose" is 4 rows
+ * of 4 numbers in millimetres, as `tmsfield place` writes), a Localite
+ * InstrumentMarker .xml or a Brainsight target export (their first pose;
+ * navigator.h), or a text file of 16 numbers in millimetres, row-major,
+ * separated by white space or commas ('#' starts a comment).  The pose must
+ * pass tmsf_pose_check.  Errors name the file and the line, row or column.
+ */
+TMSF_EXPORT int tmsf_pose_read(tmsf_context *ctx, const char *path, double head_from_coil_m[16]);
+
 /** Convert between the API's metres and SimNIBS's millimetres (translation only). */
 TMSF_EXPORT void tmsf_pose_to_mm(const double head_from_coil_m[16], double head_from_coil_mm[16]);
 TMSF_EXPORT void tmsf_pose_from_mm(const double head_from_coil_mm[16],
