@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 int parse_vec(const char *s, double *v, int n) {
   const char *p = s;
@@ -329,11 +331,20 @@ const char *cli_out_complete(const cli_out *o, int have_label_grid, char *err, s
 
 const char *cli_head_name(const cli_head *h) { return h->mesh ? h->mesh : h->head; }
 
+/* The context's progress bar, if the command set one (its notes end the bar's line first). */
+static cli_progress *context_bar(tmsf_context *ctx) {
+  tmsf_progress_fn fn = NULL;
+  void *user = NULL;
+  tmsf_context_get_progress(ctx, &fn, &user);
+  return fn == cli_progress_cb ? user : NULL;
+}
+
 int cli_head_open(tmsf_context *ctx, const cli_head *h, const char *prog, int quiet, tmsf_mesh **mesh) {
   if (h->mesh) return tmsf_mesh_read(ctx, h->mesh, mesh);
   tmsf_head_info info;
   int ierr = tmsf_head_query(ctx, h->head, h->preset, &info);
   if (ierr) return ierr;
+  cli_progress_break(context_bar(ctx));
   if (!quiet && info.kind == TMSF_HEAD_LABELS && !info.cache_exists) {
     if (info.builtin)
       fprintf(stderr, "%s: meshing the built-in head (first use, about a minute on 2 cores; cached%s%s)\n", prog,
@@ -343,6 +354,7 @@ int cli_head_open(tmsf_context *ctx, const cli_head *h, const char *prog, int qu
               info.cache_path[0] ? " in " : ": no cache directory", info.cache_path);
   }
   ierr = tmsf_head_open_ex(ctx, h->head, h->preset, &info, mesh);
+  cli_progress_break(context_bar(ctx));
   if (ierr || quiet || info.kind != TMSF_HEAD_LABELS) return ierr;
   if (info.from_cache)
     fprintf(stderr, "%s: head %s: mesh from the cache %s\n", prog, h->head, info.cache_path);
@@ -373,4 +385,144 @@ int cli_out_write(const cli_out *o, tmsf_field *field, const tmsf_coil *coil, co
     if (!quiet) printf("output    %s.surf.gii, %s.func.gii (|E| on surface %d)\n", o->gifti, o->gifti, o->gifti_tag);
   }
   return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Progress bars                                                              */
+/* ------------------------------------------------------------------------- */
+
+#define BAR_WIDTH 30
+#define TICK_S 0.2
+
+static double mono_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Draw the current stage (lock held). */
+static void bar_draw(cli_progress *p, double fraction) {
+  char bar[BAR_WIDTH + 1];
+  int filled = (int)(fraction * BAR_WIDTH + 1e-9);
+  if (filled > BAR_WIDTH) filled = BAR_WIDTH;
+  for (int k = 0; k < BAR_WIDTH; k++) bar[k] = k < filled ? '#' : '-';
+  bar[BAR_WIDTH] = '\0';
+  fprintf(stderr, "\r%-8s [%s] %3d %% %7.1f s", p->stage, bar, (int)(100.0 * fraction + 1e-9),
+          mono_s() - p->t_start);
+  fflush(stderr);
+}
+
+static void *bar_ticker(void *arg) {
+  cli_progress *p = arg;
+  pthread_mutex_lock(&p->lock);
+  while (!p->stop) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    long ns = until.tv_nsec + (long)(TICK_S * 1e9);
+    until.tv_sec += ns / 1000000000L;
+    until.tv_nsec = ns % 1000000000L;
+    pthread_cond_timedwait(&p->wake, &p->lock, &until);
+    if (!p->stop && p->line_open) bar_draw(p, p->fraction);
+  }
+  pthread_mutex_unlock(&p->lock);
+  return NULL;
+}
+
+void cli_progress_init(cli_progress *p, int quiet) {
+  memset(p, 0, sizeof(*p));
+  const char *env = getenv("TMSF_PROGRESS");
+  if (quiet || (env && !strcmp(env, "0")))
+    p->on = 0;
+  else if (env && !strcmp(env, "1"))
+    p->on = 1;
+  else
+    p->on = isatty(2);
+  p->done = 1;
+  if (p->on) {
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+  }
+}
+
+int cli_progress_cb(void *user, const char *stage, double fraction) {
+  cli_progress *p = user;
+  if (!p || !p->on) return 0;
+  pthread_mutex_lock(&p->lock);
+  if (!(fraction >= 0.0)) fraction = 0.0;
+  if (fraction > 1.0) fraction = 1.0;
+  if (p->done && fraction >= 1.0 && !strncmp(stage, p->stage, sizeof(p->stage) - 1)) { /* said already */
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+  }
+  int new_run = p->done || strncmp(stage, p->stage, sizeof(p->stage) - 1) || fraction < p->fraction;
+  if (new_run) {
+    if (p->line_open) { /* the previous stage ended without saying so */
+      bar_draw(p, 1.0);
+      fputc('\n', stderr);
+    }
+    snprintf(p->stage, sizeof(p->stage), "%s", stage);
+    p->t_start = mono_s();
+    p->done = 0;
+  }
+  p->fraction = fraction;
+  bar_draw(p, fraction);
+  p->line_open = 1;
+  if (fraction >= 1.0) {
+    fputc('\n', stderr);
+    fflush(stderr);
+    p->line_open = 0;
+    p->done = 1;
+  }
+  if (!p->ticker_running && !p->stop) p->ticker_running = !pthread_create(&p->ticker, NULL, bar_ticker, p);
+  pthread_mutex_unlock(&p->lock);
+  return 0;
+}
+
+void cli_progress_break(cli_progress *p) {
+  if (!p || !p->on) return;
+  pthread_mutex_lock(&p->lock);
+  if (p->line_open) {
+    fputc('\n', stderr);
+    fflush(stderr);
+    p->line_open = 0;
+  }
+  pthread_mutex_unlock(&p->lock);
+}
+
+void cli_progress_finish(cli_progress *p) {
+  if (!p || !p->on) return;
+  pthread_mutex_lock(&p->lock);
+  p->stop = 1;
+  pthread_cond_signal(&p->wake);
+  int running = p->ticker_running;
+  p->ticker_running = 0;
+  pthread_mutex_unlock(&p->lock);
+  if (running) pthread_join(p->ticker, NULL);
+  cli_progress_break(p);
+}
+
+/* ------------------------------------------------------------------------- */
+/* JSON, script hooks                                                         */
+/* ------------------------------------------------------------------------- */
+
+void cli_json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+    if (*c == '"' || *c == '\\')
+      fprintf(f, "\\%c", *c);
+    else if (*c == '\n')
+      fputs("\\n", f);
+    else if (*c == '\t')
+      fputs("\\t", f);
+    else if (*c < 0x20)
+      fprintf(f, "\\u%04x", *c);
+    else
+      fputc(*c, f);
+  }
+  fputc('"', f);
+}
+
+int cli_parse_only(void) {
+  const char *env = getenv("TMSF_CLI_PARSE_ONLY");
+  return env && *env && strcmp(env, "0");
 }

@@ -5,7 +5,9 @@
 #ifndef TMSF_CLI_COMMON_H
 #define TMSF_CLI_COMMON_H
 
+#include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <tmsfield/tmsfield.h>
 
@@ -93,8 +95,6 @@ const char *cli_head_name(const cli_head *h);
  * the cache.  A library status. */
 int cli_head_open(tmsf_context *ctx, const cli_head *h, const char *prog, int quiet, tmsf_mesh **mesh);
 
-#endif
-
 /* Field outputs besides the mesh, for commands that solve one field:
  * --nifti FILE.nii[.gz] [--nifti-ref REF.nii[.gz]] [--nifti-tags T,T,...]
  * [--nifti-vector], --hdf5 FILE.h5, --gifti PREFIX [--gifti-tag TAG],
@@ -123,3 +123,47 @@ const char *cli_out_complete(const cli_out *o, int have_label_grid, char *err, s
  * Prints one "output" line per file unless quiet.  A library status. */
 int cli_out_write(const cli_out *o, tmsf_field *field, const tmsf_coil *coil,
                   const double head_from_coil_m[16], const char *label_grid, int quiet);
+
+/* ------------------------------------------------------------------------- */
+/* Progress bars, JSON, script hooks                                          */
+/* ------------------------------------------------------------------------- */
+
+/* A progress bar on stderr, one line per stage:
+ *
+ *   mesh     [##############----------------]  47 %   6.2 s
+ *
+ * drawn when stderr is a terminal and the command is not --quiet
+ * (TMSF_PROGRESS=1 draws it anyway, TMSF_PROGRESS=0 never).  cli_progress_cb
+ * is a tmsf_progress_fn: give it to tmsf_context_set_progress (meshing,
+ * setup, solves) or to tmsf_placement_options.progress with the bar as user.
+ * While a stage runs, a ticker thread redraws the line every 0.2 s so the
+ * elapsed time moves during steps that report rarely (CGAL's refinement). */
+typedef struct cli_progress {
+  int on;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  pthread_t ticker;
+  int ticker_running, stop;
+  char stage[32];
+  double fraction, t_start;
+  int line_open; /* a bar is drawn and its line not ended */
+  int done;      /* the stage reached fraction 1 */
+} cli_progress;
+
+/* on: 0 never draws (quiet, not a terminal, an MPI rank other than 0). */
+void cli_progress_init(cli_progress *p, int quiet);
+int cli_progress_cb(void *user, const char *stage, double fraction);
+/* End the line of a bar in progress (before printing anything else). */
+void cli_progress_break(cli_progress *p);
+/* Stop the ticker and end the line; call before returning (idempotent). */
+void cli_progress_finish(cli_progress *p);
+
+/* s as a JSON string, quoted and escaped. */
+void cli_json_string(FILE *f, const char *s);
+
+/* TMSF_CLI_PARSE_ONLY=1 (testing command lines, e.g. the --help examples on
+ * the built-in head): commands check their options and exit 0 (2 on a usage
+ * error) without doing anything. */
+int cli_parse_only(void);
+
+#endif

@@ -9,6 +9,7 @@
 
 #include <tmsfield/tmsfield.h>
 
+#include "cli-common.h"
 #include "commands.h"
 
 #define MAX_DIRS 64
@@ -30,9 +31,15 @@ static void usage_coils(FILE *f) {
           "              subdirectories (repeatable)\n"
           "  --json      print JSON: {\"data_dir\", \"coils\": [...], \"skipped\": [...]}; each coil\n"
           "              also names its measured pulse waveform (.tsv beside it) or null\n"
+          "  --quiet     print nothing but errors and the skipped files (with --json: only the\n"
+          "              JSON); the exit code still says whether --dir could be read\n"
           "\n"
-          "example:\n"
-          "  tmsfield coils --dir ~/coils\n"
+          "Exit codes: 0 success, 1 library error (e.g. a --dir that cannot be read),\n"
+          "2 usage error.\n"
+          "\n"
+          "examples (from the source tree):\n"
+          "  tmsfield coils\n"
+          "  tmsfield coils --dir tests/data/coils --json\n"
           "  tmsfield simulate --mesh data/spheres/sphere3.msh --coil MagVenture_MC-B70 \\\n"
           "      --centre 0,0,95 --ydir 0,1,0 --mso 50 --out sphere3_E.msh\n");
 }
@@ -62,7 +69,7 @@ static int fail_usage(const char *msg, const char *arg) {
 
 int tmsf_cmd_coils(int argc, char **argv) {
   const char *dirs[MAX_DIRS];
-  int num_dirs = 0, json = 0;
+  int num_dirs = 0, json = 0, quiet = 0;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -70,6 +77,8 @@ int tmsf_cmd_coils(int argc, char **argv) {
       return 0;
     } else if (!strcmp(a, "--json")) {
       json = 1;
+    } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+      quiet = 1;
     } else if (!strcmp(a, "--dir")) {
       if (i + 1 >= argc) return fail_usage("option --dir needs a directory", NULL);
       if (num_dirs == MAX_DIRS) return fail_usage("too many --dir options (at most 64)", NULL);
@@ -78,6 +87,7 @@ int tmsf_cmd_coils(int argc, char **argv) {
       return fail_usage("unknown option", a);
     }
   }
+  if (cli_parse_only()) return 0;
   tmsf_context *ctx = NULL;
   tmsf_catalogue *cat = NULL;
   int ierr = tmsf_context_create(&ctx);
@@ -139,6 +149,12 @@ int tmsf_cmd_coils(int argc, char **argv) {
       printf("}");
     }
     printf("%s]\n}\n", ns ? "\n  " : "");
+  } else if (quiet) {
+    for (int i = 0; i < ns; i++) {
+      const char *path, *reason;
+      tmsf_catalogue_get_skipped(cat, i, &path, &reason);
+      fprintf(stderr, "tmsfield: skipped %s: %s\n", path, reason);
+    }
   } else {
     int wn = 4, wb = 5, ws = 10;
     for (int i = 0; i < n; i++) {

@@ -51,6 +51,7 @@ static void usage_dose(FILE *f) {
           "                     unless --rmt-radius MM is given)\n"
           "  --rmt-coil FILE    the coil the threshold was measured with (default: --coil)\n"
           "  --json             print the result as JSON (with --rmt: {\"motor_threshold\", \"dose\"})\n"
+          "  --quiet            print nothing but errors and warnings (with --json: only the JSON)\n"
           "  --sigma TAG=S_PER_M, --solver NAME, --field-tolerance REL, --tolerance RTOL,\n"
           "  --threads N        as in 'tmsfield simulate'\n"
           "\n"
@@ -82,7 +83,7 @@ typedef struct dose_opts {
   const char *mesh, *coil, *rmt_coil, *metric;
   cli_pose pose, rmt_pose;
   double target_mm[3], rmt_target_mm[3], radius_mm, rmt_radius_mm, field_vpm, rmt;
-  int have_target, have_rmt_target, have_field, have_rmt, json;
+  int have_target, have_rmt_target, have_field, have_rmt, json, quiet;
   int num_tags;
   int32_t tags[TMSF_REGION_MAX_TAGS];
   cli_sim sim;
@@ -167,6 +168,8 @@ static int parse_dose(int argc, char **argv, dose_opts *o) {
       o->have_rmt = 1;
     } else if (!strcmp(a, "--json")) {
       o->json = 1;
+    } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+      o->quiet = 1;
     } else {
       return fail_usage("unknown option '%s'", a);
     }
@@ -243,6 +246,7 @@ int tmsf_cmd_dose(int argc, char **argv) {
   dose_opts o;
   int rc = parse_dose(argc, argv, &o);
   if (rc) return rc;
+  if (cli_parse_only()) return 0;
   tmsf_context *ctx = NULL;
   tmsf_mesh *mesh = NULL;
   tmsf_coil *coil = NULL, *rmt_coil = NULL;
@@ -261,8 +265,12 @@ int tmsf_cmd_dose(int argc, char **argv) {
     tmsf_context_destroy(&ctx);
     return EXIT_USAGE;
   }
+  /* progress bars: meshing (a label head at first use), setup, solves */
+  cli_progress bar;
+  cli_progress_init(&bar, o.quiet);
+  tmsf_context_set_progress(ctx, cli_progress_cb, &bar);
   if ((ierr = tmsf_context_set_threads(ctx, o.sim.threads))) goto lib_error;
-  if ((ierr = cli_head_open(ctx, &o.head, "tmsfield", 0, &mesh))) goto lib_error;
+  if ((ierr = cli_head_open(ctx, &o.head, "tmsfield", o.quiet, &mesh))) goto lib_error;
   if ((ierr = cli_sim_apply_mesh(&o.sim, mesh))) goto lib_error;
   if ((ierr = tmsf_coil_open(ctx, o.coil, &coil))) goto lib_error;
   if (o.rmt_coil && (ierr = tmsf_coil_open(ctx, o.rmt_coil, &rmt_coil))) goto lib_error;
@@ -285,6 +293,7 @@ int tmsf_cmd_dose(int argc, char **argv) {
   } else {
     if ((ierr = tmsf_dose_for_target(sim, coil, P, region, &metric, o.field_vpm, &res))) goto lib_error;
   }
+  cli_progress_finish(&bar);
   if (o.json) {
     if (o.have_rmt) {
       printf("{\n");
@@ -294,7 +303,7 @@ int tmsf_cmd_dose(int argc, char **argv) {
     } else {
       print_json(&res, NULL, 1);
     }
-  } else {
+  } else if (!o.quiet) {
     int64_t nn, ne;
     tmsf_mesh_get_sizes(mesh, &nn, &ne, NULL);
     const char *sname;
@@ -313,6 +322,7 @@ int tmsf_cmd_dose(int argc, char **argv) {
   rc = 0;
   goto done;
 lib_error:
+  cli_progress_finish(&bar);
   fprintf(stderr, "tmsfield: error: %s\n",
           *tmsf_context_last_error(ctx) ? tmsf_context_last_error(ctx) : tmsf_status_string(ierr));
   rc = EXIT_LIB;

@@ -78,7 +78,7 @@ static void usage_place(FILE *f) {
           "1 library error (message on stderr), 2 usage error.\n"
           "\n"
           "examples:\n"
-          "  tmsfield place --head default --target M1\n"
+          "  tmsfield place --head default --target M1 --out m1\n"
           "  tmsfield place --head default --target DLPFC --coil MagStim_D70 --out dlpfc --json\n"
           "  tmsfield place --head default --target F3 --objective normal --dose-vpm 80\n"
           "  tmsfield place --head default --target FOX --rmt 45 --rmt-pose m1/placement.json\n");
@@ -297,27 +297,6 @@ static int resolve_target(tmsf_context *ctx, const char *spec, const double *aff
   return tmsf_target_mni_to_head(affine, info.mni_mm, head_m);
 }
 
-/* Progress on a terminal (stderr), one line rewritten. */
-typedef struct prog_state {
-  int on;
-  char stage[32];
-  int last_pct;
-} prog_state;
-
-static int show_progress(void *user, const char *stage, double f) {
-  prog_state *p = user;
-  if (!p->on) return 0;
-  int pct = (int)(100.0 * f + 0.5);
-  if (strcmp(stage, p->stage) || pct != p->last_pct) {
-    fprintf(stderr, "\r%-8s %3d %%", stage, pct);
-    if (pct == 100) fprintf(stderr, "\n");
-    fflush(stderr);
-    snprintf(p->stage, sizeof(p->stage), "%s", stage);
-    p->last_pct = pct;
-  }
-  return 0;
-}
-
 /* The handle (-y) relative to posterior and the midline, in the tangent
  * plane of the coil (perpendicular to z). */
 static void handle_direction(const double P[16], double *angle_deg, const char **side) {
@@ -478,6 +457,7 @@ int tmsf_cmd_place(int argc, char **argv) {
   place_opts o;
   int rc = parse_place(argc, argv, &o);
   if (rc) return rc;
+  if (cli_parse_only()) return 0;
   const double t_start = now_s();
   tmsf_context *ctx = NULL;
   tmsf_mesh *mesh = NULL;
@@ -500,7 +480,11 @@ int tmsf_cmd_place(int argc, char **argv) {
     tmsf_context_destroy(&ctx);
     return EXIT_USAGE;
   }
-  prog_state ps = {!o.quiet && isatty(2), "", -1};
+  /* progress bars (cli-common.h): meshing and setup through the context,
+   * the search stages through the placement's options */
+  cli_progress bar;
+  cli_progress_init(&bar, o.quiet);
+  tmsf_context_set_progress(ctx, cli_progress_cb, &bar);
   double affine[16], *aff = NULL;
   char coil_path[4096];
   if ((ierr = tmsf_context_set_threads(ctx, o.sim.threads))) goto lib_error;
@@ -573,6 +557,7 @@ int tmsf_cmd_place(int argc, char **argv) {
   if ((ierr = cli_sim_apply(&o.sim, sim))) goto lib_error;
   if ((ierr = tmsf_simulation_setup(sim))) goto lib_error;
   const double t_setup = now_s() - t0;
+  tmsf_context_set_progress(ctx, NULL, NULL);
   if ((ierr = tmsf_placement_create(sim, coil, &pl))) goto lib_error;
   for (int t = 0; t < o.num_targets; t++)
     if ((ierr = tmsf_placement_add_target(pl, regions[t], &metric, 1.0))) goto lib_error;
@@ -584,8 +569,8 @@ int tmsf_cmd_place(int argc, char **argv) {
   popt.method = (tmsf_placement_method)o.method;
   popt.refine = o.refine;
   popt.top_n = o.top;
-  popt.progress = show_progress;
-  popt.progress_user = &ps;
+  popt.progress = cli_progress_cb;
+  popt.progress_user = &bar;
   tmsf_placement_result res;
   if ((ierr = tmsf_placement_run(pl, search, &popt, &res))) goto lib_error;
   /* dose at the optimum */
@@ -608,6 +593,7 @@ int tmsf_cmd_place(int argc, char **argv) {
   } else if ((ierr = tmsf_dose_for_target(sim, coil, res.pose, regions[0], &metric, o.dose_vpm, &dose))) {
     goto lib_error;
   }
+  cli_progress_finish(&bar);
   /* outputs */
   report rep;
   memset(&rep, 0, sizeof(rep));
@@ -744,7 +730,7 @@ int tmsf_cmd_place(int argc, char **argv) {
   rc = 0;
   goto done;
 lib_error:
-  if (ps.on) fprintf(stderr, "\n");
+  cli_progress_finish(&bar);
   fprintf(stderr, "tmsfield: error: %s\n",
           *tmsf_context_last_error(ctx) ? tmsf_context_last_error(ctx) : tmsf_status_string(ierr));
   rc = EXIT_LIB;

@@ -13,10 +13,9 @@
 
 #include <tmsfield/tmsfield.h>
 
+#include "cli-common.h"
 #include "commands.h"
 
-#define EXIT_LIB 1
-#define EXIT_USAGE 2
 #define MAXV 64
 
 static void usage(FILE *f) {
@@ -74,11 +73,15 @@ static void usage(FILE *f) {
           "  --json               print the JSON (schema docs/protocol-json.md) instead of a summary\n"
           "  --out FILE.json      write the JSON (only on success)\n"
           "  --pulses             list every pulse in the summary\n"
+          "  --quiet              no summary (with --json: only the JSON; with --out: only the file)\n"
+          "\n"
+          "Exit codes: 0 success, 1 library error (e.g. an output beyond --max-mso without\n"
+          "--clamp), 2 usage error.\n"
           "\n"
           "examples:\n"
           "  tmsfield protocol --preset itbs --rmt 50 --percent-mt 80 --didt-max 155.33\n"
           "  tmsfield protocol --preset itbs --rmt 45 --percent-mt 120 \\\n"
-          "      --coil ../shared/data/coils/drakaki2022/MagVenture_MC-B70.ccd \\\n"
+          "      --coil data/coils/drakaki2022/MagVenture_MC-B70.ccd \\\n"
           "      --vpm-per-mso 1.1 --metric 'mean |E| in DLPFC' --out itbs.json\n"
           "  tmsfield protocol --preset rtms10 --mso 60 --json\n"
           "  tmsfield protocol --preset sici --rmt 45 --percent-mt 80,120 --pulses\n"
@@ -143,7 +146,7 @@ typedef struct opts {
   tmsf_intensity_unit unit;
   int nvals;
   double vals[MAXV];
-  int clamp, json, pulses, list;
+  int clamp, json, pulses, list, quiet;
 } opts;
 
 static int set_intensity(opts *o, tmsf_intensity_unit unit, const char *opt, const char *val) {
@@ -168,6 +171,7 @@ static int parse(int argc, char **argv, opts *o) {
     if (!strcmp(a, "--clamp")) { o->clamp = 1; continue; }
     if (!strcmp(a, "--json")) { o->json = 1; continue; }
     if (!strcmp(a, "--pulses")) { o->pulses = 1; continue; }
+    if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
     if (a[0] != '-' || a[1] != '-') return fail_usage("unexpected argument '%s'", a);
     if (i + 1 >= argc) return fail_usage("option %s needs a value", a);
     const char *v = argv[++i];
@@ -254,6 +258,7 @@ int tmsf_cmd_protocol(int argc, char **argv) {
   int rc = parse(argc, argv, &o);
   if (rc < 0) return 0;
   if (rc) return rc;
+  if (cli_parse_only()) return 0;
   if (o.list) {
     int n;
     const char *const *names;
@@ -323,7 +328,7 @@ int tmsf_cmd_protocol(int argc, char **argv) {
     const char *json;
     if ((st = tmsf_protocol_get_json(p, &json))) goto lib_error;
     printf("%s\n", json);
-  } else {
+  } else if (!o.quiet) {
     const char *name, *pre, *desc, *src;
     tmsf_protocol_get_info(p, &name, &pre, &desc, &src);
     int64_t n, nc;

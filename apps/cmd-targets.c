@@ -12,7 +12,7 @@
 
 static void usage_targets(FILE *f) {
   fprintf(f,
-          "usage: tmsfield targets [--json] [NAME] [--head SPEC | --mesh FILE.msh]\n"
+          "usage: tmsfield targets [--json] [--quiet] [NAME] [--head SPEC | --mesh FILE.msh]\n"
           "                        [--affine 16 NUMBERS | --affine-nifti FILE]\n"
           "\n"
           "Lists the named stimulation targets (MNI coordinates in mm, with their sources;\n"
@@ -22,13 +22,21 @@ static void usage_targets(FILE *f) {
           "onto the nearest point of the grey matter (tag 2), with the distance.\n"
           "\n"
           "  NAME               only this target\n"
-          "  --json             JSON instead of a table\n"
+          "  --json             JSON instead of a table: [{\"name\", \"mni_mm\", \"description\",\n"
+          "                     \"citation\"[, \"head_mm\", \"grey_matter_mm\", \"distance_mm\"]}, ...]\n"
+          "  --quiet            print nothing but errors (with --json: only the JSON); the\n"
+          "                     exit code says whether NAME is known\n"
           "  --head SPEC        default | FILE.msh | LABELS.nii.gz (see 'tmsfield simulate')\n"
           "  --mesh FILE        a Gmsh head mesh\n"
           "  --affine M11,...,M44   MNI-to-head 4x4 affine, row-major, mm\n"
           "  --affine-nifti FILE    the affine is the sform (else qform) of this NIfTI file\n"
           "\n"
-          "Exit status: 0 success, 1 library error, 2 usage error.\n");
+          "Exit codes: 0 success, 1 library error (e.g. an unknown NAME), 2 usage error.\n"
+          "\n"
+          "examples (the last meshes the built-in head at first use):\n"
+          "  tmsfield targets\n"
+          "  tmsfield targets DLPFC --json\n"
+          "  tmsfield targets --head default\n");
 }
 
 static int fail_usage(const char *msg, const char *arg) {
@@ -47,7 +55,7 @@ static void json_string(const char *s) {
 }
 
 int tmsf_cmd_targets(int argc, char **argv) {
-  int json = 0, have_affine = 0;
+  int json = 0, have_affine = 0, quiet = 0;
   const char *name = NULL, *affine_nifti = NULL;
   double A[16];
   cli_head head;
@@ -63,6 +71,8 @@ int tmsf_cmd_targets(int argc, char **argv) {
       return 0;
     } else if (!strcmp(a, "--json")) {
       json = 1;
+    } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+      quiet = 1;
     } else if (!strcmp(a, "--affine")) {
       if (i + 1 >= argc || !parse_vec(argv[i + 1], A, 16))
         return fail_usage("--affine expects 16 comma-separated numbers", NULL);
@@ -83,6 +93,7 @@ int tmsf_cmd_targets(int argc, char **argv) {
   int with_head = head.mesh || head.head;
   if (with_head && cli_head_complete(&head, err, sizeof(err))) return fail_usage(err, NULL);
   if ((have_affine || affine_nifti) && !with_head) return fail_usage("--affine needs --head or --mesh", NULL);
+  if (cli_parse_only()) return 0;
 
   tmsf_context *ctx = NULL;
   tmsf_mesh *mesh = NULL;
@@ -95,11 +106,16 @@ int tmsf_cmd_targets(int argc, char **argv) {
     last = first + 1;
   }
   if (affine_nifti && (ierr = tmsf_nifti_get_affine(ctx, affine_nifti, A))) goto lib_error;
-  if (with_head && (ierr = cli_head_open(ctx, &head, "tmsfield", 0, &mesh))) goto lib_error;
+  cli_progress bar; /* meshing a label head at first use */
+  cli_progress_init(&bar, quiet);
+  tmsf_context_set_progress(ctx, cli_progress_cb, &bar);
+  ierr = with_head ? cli_head_open(ctx, &head, "tmsfield", quiet, &mesh) : TMSF_SUCCESS;
+  cli_progress_finish(&bar);
+  if (ierr) goto lib_error;
   if (json) printf("[");
-  else if (with_head)
+  else if (!quiet && with_head)
     printf("%-10s %-24s %-28s %8s  %s\n", "name", "MNI (mm)", "grey matter (head, mm)", "dist mm", "description");
-  else
+  else if (!quiet)
     printf("%-10s %-20s %s\n", "name", "MNI (mm)", "description / source");
   for (int t = first; t < last; t++) {
     tmsf_target_info info;
@@ -124,7 +140,7 @@ int tmsf_cmd_targets(int argc, char **argv) {
         printf(", \"head_mm\": [%.3f, %.3f, %.3f], \"grey_matter_mm\": [%.3f, %.3f, %.3f], \"distance_mm\": %.3f",
                1e3 * h[0], 1e3 * h[1], 1e3 * h[2], 1e3 * q[0], 1e3 * q[1], 1e3 * q[2], 1e3 * d);
       printf("}");
-    } else {
+    } else if (!quiet) {
       char mni[64];
       snprintf(mni, sizeof(mni), "%g,%g,%g", info.mni_mm[0], info.mni_mm[1], info.mni_mm[2]);
       if (with_head) {

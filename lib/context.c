@@ -73,6 +73,30 @@ int tmsf_context_destroy(tmsf_context **ctx) {
   return TMSF_SUCCESS;
 }
 
+int tmsf_context_set_progress(tmsf_context *ctx, tmsf_progress_fn fn, void *user) {
+  if (!ctx) return TMSF_ERR_ARGUMENT;
+  ctx->progress = fn;
+  ctx->progress_user = fn ? user : NULL;
+  return TMSF_SUCCESS;
+}
+
+int tmsf_context_get_progress(const tmsf_context *ctx, tmsf_progress_fn *fn, void **user) {
+  if (!ctx) return TMSF_ERR_ARGUMENT;
+  if (fn) *fn = ctx->progress;
+  if (user) *user = ctx->progress_user;
+  return TMSF_SUCCESS;
+}
+
+int tmsf_progress_(tmsf_context *ctx, const char *stage, double fraction) {
+  if (!ctx || !ctx->progress) return TMSF_SUCCESS;
+  if (fraction < 0.0) fraction = 0.0;
+  if (fraction > 1.0) fraction = 1.0;
+  int stop = ctx->progress(ctx->progress_user, stage, fraction);
+  if (stop && fraction < 1.0)
+    return TMSF_ERROR(ctx, TMSF_ERR_CANCELLED, "%s: cancelled by the progress callback", stage);
+  return TMSF_SUCCESS;
+}
+
 int tmsf_context_set_threads(tmsf_context *ctx, int num_threads) {
   if (!ctx) return TMSF_ERR_ARGUMENT;
   if (num_threads < 0)

@@ -556,6 +556,7 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
   const int nth = tmsf_threads(s->ctx);
   (void)nth; /* unused in a build without OpenMP */
   sim_free_setup(s);
+  TMSF_CALL(tmsf_progress_(s->ctx, "setup", 0.0));
   double t0 = tmsf_wtime();
   int ierr;
   double *sigma_mesh = tmsf_malloc_array((size_t)ne, sizeof(double));
@@ -623,6 +624,9 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
   }
   s->n = nn;
   s->t_assembly = tmsf_wtime() - t0;
+  /* assembly : solver setup about 2 : 3 (amg, 1.3M tetrahedra) */
+  ierr = tmsf_progress_(s->ctx, "setup", 0.4);
+  if (ierr) goto fail;
   t0 = tmsf_wtime();
   choose_solver(s, s->solver_chosen, sizeof(s->solver_chosen));
   ierr = tmsf_solver_create(s->ctx, s->solver_chosen, &s->solver);
@@ -636,6 +640,7 @@ int tmsf_simulation_setup(tmsf_simulation *s) {
   s->t_setup = tmsf_wtime() - t0;
   s->is_setup = 1;
   if (s->field_tol > 0.0) TMSF_CALL(tmsf_simulation_set_field_tolerance(s, s->field_tol));
+  tmsf_progress_(s->ctx, "setup", 1.0);
   return TMSF_SUCCESS;
 fail:
   sim_free_setup(s);
@@ -917,6 +922,8 @@ int tmsf_simulation_solve_sources(tmsf_simulation *s, int num_sources, const tms
   for (int k = 0; k < num_sources; k++)
     TMSF_CALL(check_pose_args(s, src[k].coil, src[k].head_from_coil_m, src[k].didt_A_per_s));
   const int64_t nn = s->n;
+  /* progress fractions: the phases' shares of a pose on the built-in head (amg) */
+  TMSF_CALL(tmsf_progress_(s->ctx, "solve", 0.0));
   double t0 = tmsf_wtime();
   s->dadt_valid = 0;
   TMSF_CALL(source_primary(s, &src[0], s->dadt));
@@ -937,9 +944,11 @@ int tmsf_simulation_solve_sources(tmsf_simulation *s, int num_sources, const tms
     free(tmp);
   }
   double t1 = tmsf_wtime();
+  TMSF_CALL(tmsf_progress_(s->ctx, "solve", 0.06));
   double energy;
   pose_rhs(s, s->dadt, s->b, &energy);
   double t2 = tmsf_wtime();
+  TMSF_CALL(tmsf_progress_(s->ctx, "solve", 0.08));
   /* warm start: projection on the recycled solutions */
   initial_guess(s, s->b, s->x);
   int ierr = s->energy_tol > 0.0 ? tmsf_solver_solve_energy(s->solver, 1, s->b, s->x, s->energy_tol, &energy)
@@ -955,12 +964,14 @@ int tmsf_simulation_solve_sources(tmsf_simulation *s, int num_sources, const tms
   s->have_phi = 1;
   recycle_add(s, s->x, s->b);
   double t3 = tmsf_wtime();
+  TMSF_CALL(tmsf_progress_(s->ctx, "solve", 0.97));
   TMSF_CALL(pose_field(s, s->dadt, s->x, didt_A_per_s, field));
   double t4 = tmsf_wtime();
   s->t_primary = t1 - t0;
   s->t_rhs = t2 - t1;
   s->t_solve = t3 - t2;
   s->t_field = t4 - t3;
+  tmsf_progress_(s->ctx, "solve", 1.0);
   return TMSF_SUCCESS;
 }
 

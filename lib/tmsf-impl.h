@@ -30,7 +30,14 @@ struct tmsf_context {
   const char *src_file;
   int src_line;
   const char *src_func;
+  tmsf_progress_fn progress; /* tmsf_context_set_progress; NULL: none */
+  void *progress_user;
 };
+
+/* Report progress through the context's callback (if any).  Returns
+ * TMSF_ERR_CANCELLED, recorded in ctx, when the callback asks to cancel at a
+ * fraction below 1; else TMSF_SUCCESS. */
+int tmsf_progress_(tmsf_context *ctx, const char *stage, double fraction);
 
 /* Record an error in ctx (may be NULL) and return code. printf-style. */
 int tmsf_error_(tmsf_context *ctx, const char *file, int line, const char *func, int code,

@@ -197,6 +197,12 @@ void extract(const C3t3 &c3t3, tmsf_cgal_result *res, const std::function<int(co
   res->tri_tags = copy_out(tri_tags);
 }
 
+// Progress after a phase; a cancel request unwinds to tmsf_cgal_mesh_image.
+struct Cancelled {};
+void report(const tmsf_cgal_settings *s, double fraction) {
+  if (s->progress && s->progress(s->progress_user, fraction)) throw Cancelled();
+}
+
 void optimize(C3t3 &c3t3, const Mesh_domain &domain, const Mesh_criteria &criteria,
               const tmsf_cgal_settings *s, tmsf_cgal_result *res) {
   double t0 = now();
@@ -207,10 +213,12 @@ void optimize(C3t3 &c3t3, const Mesh_domain &domain, const Mesh_criteria &criter
     CGAL::perturb_mesh_3(c3t3, domain, CGAL::parameters::time_limit = tl,
                          CGAL::parameters::sliver_bound = s->perturb_min_angle_deg);
   double t1 = now();
+  report(s, TMSF_CGAL_F_OPTIMIZE);
   if (s->exude)
     CGAL::exude_mesh_3(c3t3, CGAL::parameters::time_limit = tl,
                        CGAL::parameters::sliver_bound = s->exude_min_angle_deg);
   double t2 = now();
+  report(s, TMSF_CGAL_F_EXUDE);
   res->time_s[1] = t1 - t0;
   res->time_s[2] = t2 - t1;
   (void)criteria;
@@ -268,6 +276,7 @@ extern "C" int tmsf_cgal_mesh_image(const uint8_t *tags, const int64_t dims[3], 
     double t0 = now();
     C3t3 c3t3 = CGAL::make_mesh_3<C3t3>(domain, criteria, p::no_perturb(), p::no_exude());
     res->time_s[0] = now() - t0;
+    report(s, TMSF_CGAL_F_REFINE);
     optimize(c3t3, domain, criteria, s, res);
     double t1 = now();
     if (s->relabel) {
@@ -280,11 +289,16 @@ extern "C" int tmsf_cgal_mesh_image(const uint8_t *tags, const int64_t dims[3], 
       extract(c3t3, res, nullptr);
     }
     res->time_s[3] = now() - t1;
+    report(s, TMSF_CGAL_F_EXTRACT);
     if (res->num_tets == 0) {
       std::snprintf(res->message, sizeof(res->message), "the mesher produced no tetrahedra");
       return -1;
     }
     return 0;
+  } catch (const Cancelled &) {
+    tmsf_cgal_result_free(res);
+    std::snprintf(res->message, sizeof(res->message), "cancelled by the progress callback");
+    return -2;
   } catch (const std::bad_alloc &) {
     tmsf_cgal_result_free(res);
     std::snprintf(res->message, sizeof(res->message), "out of memory in the mesher");

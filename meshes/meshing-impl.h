@@ -51,12 +51,25 @@ typedef struct tmsf_cgal_settings {
   int perturb, exude, odt, lloyd, relabel;
   double optimize_time_s, perturb_min_angle_deg, exude_min_angle_deg;
   int num_threads, seed;
+  /* called after each meshing phase with the fraction of the whole done
+   * (TMSF_CGAL_F_*); non-zero cancels (the mesher returns -2).  May be NULL. */
+  int (*progress)(void *user, double fraction);
+  void *progress_user;
 } tmsf_cgal_settings;
+
+/* Progress fractions at the end of each phase of tmsf_cgal_mesh_image: their
+ * shares of the time to mesh the built-in Colin27 head on 2 cores (12.2 s:
+ * refinement 7.1 s, perturbation 0.5 s, exudation 2.4 s, extraction 1.9 s). */
+#define TMSF_CGAL_F_PREPARE 0.01
+#define TMSF_CGAL_F_REFINE 0.58
+#define TMSF_CGAL_F_OPTIMIZE 0.62
+#define TMSF_CGAL_F_EXUDE 0.82
+#define TMSF_CGAL_F_EXTRACT 0.97
 
 int tmsf_cgal_available(void);
 
 /* Tissue image (x fastest), voxel i,j,k at (i*vox[0], j*vox[1], k*vox[2]) mm.
- * Returns 0 or -1 with res->message set. */
+ * Returns 0, -1 with res->message set, or -2 when s->progress cancelled. */
 int tmsf_cgal_mesh_image(const uint8_t *tags, const int64_t dims[3], const double vox_mm[3],
                          const tmsf_cgal_settings *s, tmsf_cgal_result *res);
 

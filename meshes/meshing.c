@@ -172,6 +172,12 @@ static int size_maps(tmsf_context *ctx, const uint8_t *img, const int64_t d[3],
   return TMSF_SUCCESS;
 }
 
+/* tmsf_cgal_settings.progress: the context's callback, stage "mesh". */
+static int mesh_progress(void *user, double fraction) {
+  tmsf_context *ctx = user;
+  return ctx && ctx->progress && ctx->progress(ctx->progress_user, "mesh", fraction);
+}
+
 int tmsf_mesh_from_labels(const tmsf_labels *labels, const char *preset,
                           const tmsf_meshing_params *p, tmsf_mesh **mesh) {
   if (!mesh) return TMSF_ERROR(labels ? labels->ctx : NULL, TMSF_ERR_ARGUMENT, "mesh output is NULL");
@@ -184,6 +190,7 @@ int tmsf_mesh_from_labels(const tmsf_labels *labels, const char *preset,
     p = &def;
   }
   TMSF_CALL(check_params(ctx, p));
+  TMSF_CALL(tmsf_progress_(ctx, "mesh", 0.0));
   size_t nvox = tmsf_labels_nvox(labels);
   uint8_t *t = malloc(nvox);
   if (!t) return TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "out of memory");
@@ -257,12 +264,17 @@ int tmsf_mesh_from_labels(const tmsf_labels *labels, const char *preset,
   s->exude_min_angle_deg = p->exude_min_angle_deg;
   s->num_threads = p->num_threads > 0 ? p->num_threads : (ctx ? ctx->num_threads : 0);
   s->seed = p->seed;
+  s->progress = mesh_progress;
+  s->progress_user = ctx;
   tmsf_cgal_result res;
-  int rc = tmsf_cgal_mesh_image(img, pd, vox, s, &res);
+  memset(&res, 0, sizeof(res));
+  int rc = mesh_progress(ctx, TMSF_CGAL_F_PREPARE) ? -2 : tmsf_cgal_mesh_image(img, pd, vox, s, &res);
   free(img);
   free(s);
   free(cmap);
   free(fmap);
+  if (rc == -2)
+    return TMSF_ERROR(ctx, TMSF_ERR_CANCELLED, "%s: meshing cancelled by the progress callback", labels->origin);
   if (rc) return TMSF_ERROR(ctx, TMSF_ERR_MESH, "%s: %s", labels->origin, res.message);
   ierr = result_to_mesh(ctx, &res, A, vox, shift, mesh);
   tmsf_cgal_result_free(&res);
@@ -271,6 +283,7 @@ int tmsf_mesh_from_labels(const tmsf_labels *labels, const char *preset,
     snprintf(msg, sizeof(msg), "%s", ctx ? ctx->message : "");
     return TMSF_ERROR(ctx, ierr, "%s: the generated mesh is invalid: %s", labels->origin, msg);
   }
+  tmsf_progress_(ctx, "mesh", 1.0);
   return TMSF_SUCCESS;
 }
 

@@ -61,6 +61,41 @@ TMSF_EXPORT int tmsf_context_last_error_origin(const tmsf_context *ctx, const ch
 TMSF_EXPORT int tmsf_context_clear_error(tmsf_context *ctx);
 
 /**
+ * Progress of a long step: stage names it ("mesh", "setup", "solve"; the
+ * placement's stages are listed in placement.h) and fraction is the part
+ * done, in [0, 1], non-decreasing within one run of a stage; 1 means the step
+ * has finished.  Called on the calling thread, never from inside a parallel
+ * region.  Return 0 to go on; non-zero cancels the call at this point (it
+ * returns TMSF_ERR_CANCELLED, outputs unset) except at fraction 1, where the
+ * return value is ignored.
+ */
+typedef int (*tmsf_progress_fn)(void *user, const char *stage, double fraction);
+
+/**
+ * Report the progress of long steps made with this context's objects to
+ * fn(user, stage, fraction); fn NULL (the default) reports nothing.  The
+ * library itself never prints: a command-line tool draws a progress bar, a
+ * GUI a dialog.  Steps that report, with their stage:
+ *
+ *   "mesh"   tmsf_mesh_from_labels (and so tmsf_head_open on a label volume
+ *            without a cached mesh): after the preparation, CGAL's refinement,
+ *            the sliver perturbation and exudation, and the extraction;
+ *   "setup"  tmsf_simulation_setup: after the assembly and the solver setup;
+ *   "solve"  tmsf_simulation_solve (and a coil set's solve): after the primary
+ *            field, the right-hand side, the linear solve and the fields.
+ *
+ * Each step reports fraction 0 when it starts and 1 when it ends, so a call
+ * made inside another (the solves of tmsf_dose_for_target) reports too.
+ * tmsf_placement_run reports through its own options instead.  user is
+ * passed through unchanged and not owned.
+ */
+TMSF_EXPORT int tmsf_context_set_progress(tmsf_context *ctx, tmsf_progress_fn fn, void *user);
+
+/** The progress callback and its user pointer (both NULL when none is set);
+ * either output may be NULL. */
+TMSF_EXPORT int tmsf_context_get_progress(const tmsf_context *ctx, tmsf_progress_fn *fn, void **user);
+
+/**
  * Programs that may run under mpirun (the distributed "petsc" solver) call
  * this first: it initialises MPI and PETSc with the program's arguments when
  * the library was built with PETSc (finalised at exit), and does nothing

@@ -35,6 +35,7 @@
 #define TMSFIELD_PLACEMENT_H
 
 #include <tmsfield/common.h>
+#include <tmsfield/context.h>
 #include <tmsfield/dose.h>
 
 /** A search space of coil poses (search.h). */
@@ -60,9 +61,9 @@ typedef enum tmsf_placement_method {
                                   and FAST's path for grid coils) */
 } tmsf_placement_method;
 
-/** Progress: stage ("adjoint", "grid", "search", "refine", "rerank") and the
- * fraction done in [0, 1].  Return non-zero to cancel (TMSF_ERR_CANCELLED). */
-typedef int (*tmsf_progress_fn)(void *user, const char *stage, double fraction);
+/* Progress (tmsf_progress_fn, context.h) of tmsf_placement_run: the stages
+ * "adjoint", "grid", "search", "refine", "rerank" and the fraction done in
+ * [0, 1].  Return non-zero to cancel (TMSF_ERR_CANCELLED). */
 
 /** Options of tmsf_placement_run. */
 typedef struct tmsf_placement_options {
