@@ -231,12 +231,21 @@ int tmsf_volume_read_nifti(tmsf_context *ctx, const char *path, tmsf_volume **vo
   }
   int64_t dims[3] = {im->nx, im->ny, im->nz};
   tmsf_volume *v = NULL;
-  if ((ierr = volume_new(ctx, path, dims, A, &v))) goto out;
+  for (int d = 0; d < 3; d++) /* as volume_new checks, before the size below is computed */
+    if (dims[d] < 1 || dims[d] > (1 << 20)) {
+      ierr = TMSF_ERROR(ctx, TMSF_ERR_FORMAT, "%s: dimension %d has %lld voxels; expected 1 to 1048576", path, d,
+                        (long long)dims[d]);
+      goto out;
+    }
   size_t nvox = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2];
-  if ((ierr = read_raw(ctx, path, im, nvox * (size_t)im->nbyper, &raw))) {
-    tmsf_volume_destroy(&v);
+  if (nvox > ((size_t)1 << 31)) {
+    ierr = TMSF_ERROR(ctx, TMSF_ERR_FORMAT, "%s: %zu voxels; at most 2^31 are supported", path, nvox);
     goto out;
   }
+  /* the data first (read as it arrives): a header announcing a huge image in a
+   * small file fails on truncation before the float image is allocated */
+  if ((ierr = read_raw(ctx, path, im, nvox * (size_t)im->nbyper, &raw))) goto out;
+  if ((ierr = volume_new(ctx, path, dims, A, &v))) goto out;
   double slope = im->scl_slope != 0.0 && isfinite(im->scl_slope) ? im->scl_slope : 1.0;
   double inter = isfinite(im->scl_inter) ? im->scl_inter : 0.0;
   for (size_t i = 0; i < nvox; i++) v->data[i] = (float)(raw_value(im->datatype, raw, i) * slope + inter);
