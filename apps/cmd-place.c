@@ -348,6 +348,13 @@ static void json_matrix(FILE *f, const double P[16], const char *indent) {
   fprintf(f, "]");
 }
 
+/* A number, or null when it is not finite (JSON has no NaN: e.g. %MSO of a
+ * coil without dI/dt max). */
+static void json_number(FILE *f, double v) {
+  if (isfinite(v)) fprintf(f, "%.10g", v);
+  else fprintf(f, "null");
+}
+
 static void json_string(FILE *f, const char *s) {
   fputc('"', f);
   for (; *s; s++) {
@@ -410,7 +417,9 @@ static void write_report(FILE *f, const report *r) {
           res->v_m * 1e3, res->angle_deg);
   fprintf(f, "\"handle_angle_from_posterior_deg\": %.3f,\n\"handle_side\": \"%s\",\n", r->handle_angle,
           r->handle_side);
-  fprintf(f, "\"mso_percent\": %.10g,\n\"didt_A_per_s\": %.10g,\n", r->dose->mso_percent, r->dose->didt_A_per_s);
+  fprintf(f, "\"mso_percent\": ");
+  json_number(f, r->dose->mso_percent);
+  fprintf(f, ",\n\"didt_A_per_s\": %.10g,\n", r->dose->didt_A_per_s);
   fprintf(f, "\"dose\": {\"metric\": ");
   json_string(f, r->dose->metric_name);
   fprintf(f, ", \"field_V_per_m\": %.10g, \"per_A_per_us_V_per_m\": %.10g, \"beyond_limit\": %s",
@@ -424,7 +433,9 @@ static void write_report(FILE *f, const report *r) {
   json_string(f, r->coil_path);
   fprintf(f, ",\n\"stimulator\": ");
   json_string(f, r->stimulator);
-  fprintf(f, ",\n\"didt_max_A_per_s\": %.10g,\n", r->dose->didt_max_A_per_s);
+  fprintf(f, ",\n\"didt_max_A_per_s\": ");
+  json_number(f, r->dose->didt_max_A_per_s);
+  fprintf(f, ",\n");
   fprintf(f, "\"search\": {\"radius_mm\": %.6g, \"spacing_mm\": %.6g, \"angle_step_deg\": %.6g, "
              "\"angle_range_deg\": [%.6g, %.6g], \"distance_mm\": %.6g, \"positions\": %lld, \"angles\": %lld, "
              "\"valid_poses\": %lld, \"dropped_collision\": %lld, \"dropped_no_scalp\": %lld},\n",
