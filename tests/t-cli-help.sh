@@ -40,6 +40,14 @@ cd "$work" || exit 1
 # examples that are slow: the built-in head (meshed at first use, ~35 s per
 # placement) and the full-resolution Colin27 mesh
 SLOW=('--head default' '--out colin27.msh')
+# a build without CGAL (-Dcgal=disabled) cannot mesh: its mesh examples are checked like the slow ones
+if ! tmsfield mesh "$SRC/tests/fuzz/corpus-labels/uint8-sform.nii" --out "$work/probe.msh" --cell-size 1 \
+  --cell-size-fine 1 --facet-size 1 --facet-size-fine 1 --facet-distance 0.2 --threads 1 --quiet 2> "$work/probe.err" &&
+  grep -q CGAL "$work/probe.err"; then
+  echo "cli-help: no CGAL in this build: mesh examples checked for their options only"
+  SLOW+=('tmsfield mesh ')
+fi
+rm -f "$work/probe.msh" "$work/probe.err"
 is_slow() {
   local p
   for p in "${SLOW[@]}"; do
