@@ -16,5 +16,7 @@ int tmsf_cmd_coils(int argc, char **argv);
 int tmsf_cmd_targets(int argc, char **argv);
 /* tmsfield mesh: label volume -> head mesh (apps/cmd-mesh.c). */
 int tmsf_cmd_mesh(int argc, char **argv);
+/* tmsfield render: PNG pictures of a field (apps/cmd-render.c). */
+int tmsf_cmd_render(int argc, char **argv);
 
 #endif

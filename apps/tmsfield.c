@@ -36,6 +36,7 @@ static void usage_main(FILE *f) {
           "  protocol   pulse times, %%MSO, dI/dt and field of a stimulation protocol\n"
           "  dose       %%MSO for a target field in a region, or a motor threshold moved to another pose\n"
           "  mesh       tetrahedral head mesh of a NIfTI label volume (CGAL)\n"
+          "  render     PNG pictures: |E| on the cortex with the coil and target, NIfTI slices\n"
           "  version    library version and build features\n"
           "\n"
           "Run '%s <command> --help' for the options and examples of a command.\n"
@@ -546,6 +547,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "dose")) return tmsf_cmd_dose(argc - 2, argv + 2);
   if (!strcmp(cmd, "place")) return tmsf_cmd_place(argc - 2, argv + 2);
   if (!strcmp(cmd, "mesh")) return tmsf_cmd_mesh(argc - 2, argv + 2);
+  if (!strcmp(cmd, "render")) return tmsf_cmd_render(argc - 2, argv + 2);
   if (!strcmp(cmd, "simulate")) {
     /* MPI only when started by mpirun or asked for the distributed solver */
     int want_mpi = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");

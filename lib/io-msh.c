@@ -1122,3 +1122,216 @@ out:
   free(wp);
   return ierr;
 }
+
+/* ------------------------------------------------------------------------- */
+/* Element data: E back from a file (tmsf_field_read_msh)                    */
+/* ------------------------------------------------------------------------- */
+
+/* A quoted string tag of a data section (it may hold blanks) into buf. */
+static int read_quoted(reader *r, char *buf, size_t cap) {
+  skip_ws(r);
+  if (r->p >= r->end || *r->p != '"') {
+    char tok[64];
+    size_t n = token(r, tok, sizeof(tok));
+    char d[TOKEN_DESC_LEN];
+    describe_token(tok, n, d, sizeof(d));
+    return MSH_FAIL(r, "expected a quoted name, found %s", d);
+  }
+  r->p++;
+  size_t n = 0;
+  while (r->p < r->end && *r->p != '"' && *r->p != '\n') {
+    if (n + 1 < cap) buf[n++] = (char)*r->p;
+    r->p++;
+  }
+  buf[n] = '\0';
+  if (r->p >= r->end || *r->p != '"') return MSH_FAIL(r, "unterminated quoted name");
+  r->p++;
+  return TMSF_SUCCESS;
+}
+
+typedef struct data_acc {
+  int found;
+  int64_t n;
+  int64_t *ids;
+  double *v; /* 3 per record */
+} data_acc;
+
+/* One $ElementData section; keeps the records when its name is want and it
+ * has 3 components (the first such section). */
+static int read_element_data(reader *r, const char *want, data_acc *acc) {
+  r->section = "ElementData";
+  char name[256] = "";
+  int64_t ns, nr, ni;
+  TMSF_CALL(read_i64(r, &ns, "number of string tags"));
+  if (ns < 0 || ns > 64) return MSH_FAIL(r, "%lld string tags; expected 0..64", (long long)ns);
+  for (int64_t k = 0; k < ns; k++) {
+    char s[256];
+    TMSF_CALL(read_quoted(r, s, sizeof(s)));
+    if (k == 0) snprintf(name, sizeof(name), "%s", s);
+  }
+  TMSF_CALL(read_i64(r, &nr, "number of real tags"));
+  if (nr < 0 || nr > 64) return MSH_FAIL(r, "%lld real tags; expected 0..64", (long long)nr);
+  for (int64_t k = 0; k < nr; k++) {
+    double x;
+    TMSF_CALL(read_f64(r, &x, "real tag"));
+  }
+  TMSF_CALL(read_i64(r, &ni, "number of integer tags"));
+  if (ni < 3 || ni > 64) return MSH_FAIL(r, "%lld integer tags; expected 3..64 (time step, components, count)", (long long)ni);
+  int64_t itag[64];
+  for (int64_t k = 0; k < ni; k++) TMSF_CALL(read_i64(r, &itag[k], "integer tag"));
+  int64_t ncomp = itag[1], count = itag[2];
+  if (strcmp(name, want) != 0 || acc->found) return skip_section(r, "ElementData");
+  if (ncomp != 3)
+    return MSH_FAIL(r, "element data \"%s\" has %lld components; expected 3 (a vector field)", name, (long long)ncomp);
+  size_t idsize = r->version < 3 ? 4 : 8;
+  TMSF_CALL(check_count(r, count, r->binary ? idsize + 24 : 8, "element data record"));
+  acc->ids = tmsf_malloc_array((size_t)count + 1, sizeof(int64_t));
+  acc->v = tmsf_malloc_array((size_t)count * 3 + 1, sizeof(double));
+  if (!acc->ids || !acc->v) return TMSF_ERROR(r->ctx, TMSF_ERR_MEMORY, "%s: out of memory", r->origin);
+  if (r->binary) TMSF_CALL(end_header_line(r));
+  for (int64_t i = 0; i < count; i++) {
+    if (r->binary) {
+      if (idsize == 4) {
+        int32_t id = 0;
+        TMSF_CALL(bin_i32(r, &id, "an element data record"));
+        acc->ids[i] = id;
+      } else {
+        uint64_t id = 0;
+        TMSF_CALL(bin_u64(r, &id, "an element data record"));
+        acc->ids[i] = id > INT64_MAX ? -1 : (int64_t)id;
+      }
+      TMSF_CALL(bin_read(r, acc->v + 3 * i, 8, 3, "an element data record"));
+    } else {
+      TMSF_CALL(read_i64(r, &acc->ids[i], "element id"));
+      for (int c = 0; c < 3; c++) TMSF_CALL(read_f64(r, &acc->v[3 * i + c], "element data value"));
+    }
+  }
+  acc->n = count;
+  acc->found = 1;
+  TMSF_CALL(expect_keyword(r, "$EndElementData"));
+  r->section = NULL;
+  return TMSF_SUCCESS;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* E of the tetrahedra (3 per tet, in the mesh's order: increasing element
+ * id, as tmsf_msh_read numbers them) from the element data "name". */
+static int msh_read_tet_vectors(tmsf_context *ctx, const char *origin, const unsigned char *data, size_t size,
+                                const char *name, int64_t num_tets, double *out) {
+  reader r = {.ctx = ctx, .origin = origin, .begin = data, .p = data, .end = data + size, .line = 1};
+  elems el = {0};
+  entities es = {0};
+  data_acc acc = {0};
+  int have_format = 0, have_elements = 0, ierr = TMSF_SUCCESS;
+  for (;;) {
+    skip_ws(&r);
+    if (r.p >= r.end) break;
+    char sec[64];
+    size_t n = token(&r, sec, sizeof(sec));
+    if (sec[0] != '$' || n >= sizeof(sec)) {
+      char d[TOKEN_DESC_LEN];
+      describe_token(sec, n, d, sizeof(d));
+      ierr = MSH_FAIL(&r, "expected a section such as $ElementData, found %s", d);
+      break;
+    }
+    if (!have_format && strcmp(sec, "$MeshFormat") != 0) {
+      ierr = MSH_FAIL(&r, "expected $MeshFormat as the first section");
+      break;
+    }
+    if (strcmp(sec, "$MeshFormat") == 0 && !have_format) {
+      ierr = read_mesh_format(&r);
+      have_format = 1;
+    } else if (strcmp(sec, "$Entities") == 0 && r.version >= 4) {
+      ierr = read_entities_v4(&r, &es);
+    } else if (strcmp(sec, "$Elements") == 0 && !have_elements) {
+      ierr = r.version < 3 ? read_elements_v2(&r, &el) : read_elements_v4(&r, &el, &es);
+      have_elements = 1;
+    } else if (strcmp(sec, "$ElementData") == 0) {
+      ierr = read_element_data(&r, name, &acc);
+    } else {
+      ierr = skip_section(&r, sec + 1);
+    }
+    if (ierr) break;
+  }
+  r.section = NULL;
+  if (!ierr && !have_elements) ierr = MSH_FAIL(&r, "no $Elements section");
+  if (!ierr && !acc.found)
+    ierr = TMSF_ERROR(ctx, TMSF_ERR_NOT_FOUND,
+                      "%s: no $ElementData named \"%s\" (a field written by 'tmsfield simulate "
+                      "--out' or SimNIBS has one)",
+                      origin, name);
+  if (!ierr && el.ntet != num_tets)
+    ierr = TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT,
+                      "%s: %lld tetrahedra in the file, %lld in the mesh; expected the mesh read "
+                      "from this file",
+                      origin, (long long)el.ntet, (long long)num_tets);
+  if (!ierr) {
+    int64_t *ids = el.tet_rec;
+    qsort(ids, (size_t)el.ntet, sizeof(int64_t), cmp_i64);
+    unsigned char *seen = calloc((size_t)num_tets + 1, 1);
+    if (!seen) ierr = TMSF_ERROR(ctx, TMSF_ERR_MEMORY, "out of memory");
+    for (int64_t i = 0; !ierr && i < acc.n; i++) {
+      int64_t lo = 0, hi = el.ntet - 1, id = acc.ids[i], at = -1;
+      while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] == id) {
+          at = mid;
+          break;
+        }
+        if (ids[mid] < id) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      if (at < 0) continue; /* a triangle's value */
+      memcpy(out + 3 * at, acc.v + 3 * i, 3 * sizeof(double));
+      seen[at] = 1;
+    }
+    for (int64_t e = 0; !ierr && e < num_tets; e++)
+      if (!seen[e])
+        ierr = TMSF_ERROR(ctx, TMSF_ERR_FORMAT,
+                          "%s: section $ElementData \"%s\" has no value for tetrahedron %lld; "
+                          "expected one per tetrahedron",
+                          origin, name, (long long)ids[e]);
+    free(seen);
+  }
+  elems_free(&el);
+  free(es.e);
+  free(acc.ids);
+  free(acc.v);
+  return ierr;
+}
+
+int tmsf_msh_read_field_buffer(const tmsf_mesh *mesh, const char *origin, const unsigned char *data, size_t size,
+                               tmsf_field **field) {
+  *field = NULL;
+  tmsf_context *ctx = mesh->ctx;
+  tmsf_field *f = NULL;
+  int ierr = tmsf_field_alloc(ctx, mesh, &f);
+  if (!ierr) ierr = msh_read_tet_vectors(ctx, origin, data, size, "E", mesh->num_tets, f->E);
+  if (!ierr) ierr = tmsf_mesh_tet_conductivities(mesh, f->sigma);
+  if (ierr) {
+    tmsf_field_destroy(&f);
+    return ierr;
+  }
+  for (int64_t i = 0; i < mesh->num_nodes; i++) f->phi[i] = NAN;
+  f->didt = NAN;
+  *field = f;
+  return TMSF_SUCCESS;
+}
+
+int tmsf_field_read_msh(const tmsf_mesh *mesh, const char *path, tmsf_field **field) {
+  if (!field) return TMSF_ERR_ARGUMENT;
+  *field = NULL;
+  if (!mesh) return TMSF_ERROR(NULL, TMSF_ERR_ARGUMENT, "tmsf_field_read_msh: mesh is NULL");
+  tmsf_context *ctx = mesh->ctx;
+  if (!path || !*path) return TMSF_ERROR(ctx, TMSF_ERR_ARGUMENT, "tmsf_field_read_msh: empty path");
+  unsigned char *data;
+  size_t size;
+  TMSF_CALL(tmsf_file_read_all(ctx, path, &data, &size));
+  int ierr = tmsf_msh_read_field_buffer(mesh, path, data, size, field);
+  free(data);
+  return ierr;
+}

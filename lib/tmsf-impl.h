@@ -154,6 +154,9 @@ int tmsf_mesh_triangle_tets(const tmsf_mesh *mesh, int32_t *tri_tet);
 
 /* Gmsh reader/writer (lib/io-msh.c). */
 int tmsf_msh_read(tmsf_context *ctx, const char *path, tmsf_mesh **mesh);
+/* E of a field from the element data "E" of a Gmsh file in memory (tmsf_field_read_msh). */
+int tmsf_msh_read_field_buffer(const tmsf_mesh *mesh, const char *origin, const unsigned char *data, size_t size,
+                               tmsf_field **field);
 int tmsf_msh_read_buffer(tmsf_context *ctx, const char *origin, const unsigned char *data,
                          size_t size, tmsf_mesh **mesh);
 int tmsf_msh_write(const tmsf_mesh *mesh, const tmsf_field *field, const char *path);

@@ -5,8 +5,10 @@
  *
  * Layout: the sources are copied in tree order as six blocks of n doubles
  * (x, y, z, qx, qy, qz), and each box with proxy charges owns a block of
- * 6 * num_proxy doubles laid out the same way, so that near (direct) and far
- * (proxy) interactions are one SIMD kernel over a structure of arrays.
+ * 6 * proxy_len doubles laid out the same way, so that near (direct) and far
+ * (proxy) interactions are one SIMD kernel over a structure of arrays.  In
+ * single-precision mode a float copy of each proxy block, points relative to
+ * the box centre, feeds the float version of that kernel.
  */
 #include "treecode.h"
 
@@ -40,6 +42,7 @@ typedef struct tc_node {
   int32_t first_child, num_children; /* children are consecutive nodes */
   int32_t deg[3];      /* interpolation degree per axis (0 along flat sides) */
   int32_t num_proxy;   /* prod (deg + 1) */
+  int32_t proxy_len;   /* num_proxy rounded up to a multiple of TC_LANES (the block's stride) */
   int64_t proxy;       /* offset of the proxy block in tree->proxy, -1: none */
 } tc_node;
 
@@ -50,8 +53,11 @@ struct tmsf_treecode {
   double *src; /* 6n: x, y, z, qx, qy, qz in tree order */
   tc_node *nodes;
   int64_t num_nodes;
-  double *proxy;   /* proxy blocks, 6 * num_proxy doubles per box */
-  float *proxyf;   /* the same in single precision, points relative to the box centre (or NULL) */
+  double *proxy;   /* proxy blocks, 6 * proxy_len doubles per box */
+  float *proxyf;   /* the same in single precision, points relative to the box centre (or NULL),
+                      points divided by fx and charges by fq (so that float neither overflows
+                      nor underflows whatever the units) */
+  double fx, fq;
   int64_t num_proxy_boxes;
   double tiny, tiny2; /* coincidence distance and its square */
 };
@@ -63,7 +69,7 @@ struct tmsf_treecode {
 /* Measured with benchmarks/bench-treecode.c on the built-in head and on a
  * random ellipsoid (treecode.h has the numbers): the larger of the RMS
  * relative errors of A and B stays below tol by a factor 1.3 or more on
- * both (2.4 or more on the head) with these theta and degree.  Ordered from
+ * both (3 or more on the head) with these theta and degree.  Ordered from
  * loose to tight; a tolerance gets the first entry at or below it. */
 static const struct {
   double tol, theta;
@@ -341,8 +347,15 @@ TC_CLONES static void node_proxies(const tmsf_treecode *t, const tc_node *nd, do
       for (int64_t k = 0; k < m12; k++) row[k] += (l0 * T0[k] + l1 * T1[k]) + (l2 * T2[k] + l3 * T3[k]);
     }
   }
-  double *px = blk, *py = blk + np, *pz = blk + 2 * np;
-  double *qx = blk + 3 * np, *qy = blk + 4 * np, *qz = blk + 5 * np;
+  const int64_t st = nd->proxy_len; /* padding: zero charges at the centre */
+  double *px = blk, *py = blk + st, *pz = blk + 2 * st;
+  double *qx = blk + 3 * st, *qy = blk + 4 * st, *qz = blk + 5 * st;
+  for (int64_t k = np; k < st; k++) {
+    px[k] = nd->centre[0];
+    py[k] = nd->centre[1];
+    pz[k] = nd->centre[2];
+    qx[k] = qy[k] = qz[k] = 0.0;
+  }
   for (int a = 0; a < n0; a++)
     for (int b = 0; b < n1; b++)
       for (int c = 0; c < n2; c++) {
@@ -374,161 +387,173 @@ typedef struct tc_fentry {
 } tc_fentry;
 
 
-/* Sums of one target over the blocks of a list, into acc (A then B, 3 each);
- * coincident sources (r^2 <= tiny2) are skipped.  The three variants differ
- * in what they compute; the SIMD loop runs over the sources of a block. */
-TC_CLONES static void sum_ab(int nent, const tc_entry *ent, int64_t nt, const double *restrict tp,
-                             double tiny2, double *restrict acc) {
-  for (int e = 0; e < nent; e++) {
-    const int64_t len = ent[e].len, st = ent[e].stride;
-    const double *restrict x = ent[e].base, *restrict y = x + st, *restrict z = x + 2 * st;
-    const double *restrict qx = x + 3 * st, *restrict qy = x + 4 * st, *restrict qz = x + 5 * st;
-    for (int64_t t = 0; t < nt; t++) {
-      const double px = tp[3 * t], py = tp[3 * t + 1], pz = tp[3 * t + 2];
-      double ax = 0.0, ay = 0.0, az = 0.0, bx = 0.0, by = 0.0, bz = 0.0;
-#pragma omp simd reduction(+ : ax, ay, az, bx, by, bz)
-      for (int64_t k = 0; k < len; k++) {
-        const double dx = px - x[k], dy = py - y[k], dz = pz - z[k];
-        const double r2 = dx * dx + dy * dy + dz * dz;
-        const double ir = r2 > tiny2 ? 1.0 / sqrt(r2) : 0.0;
-        const double ir3 = ir * ir * ir;
-        ax += qx[k] * ir;
-        ay += qy[k] * ir;
-        az += qz[k] * ir;
-        bx += (qy[k] * dz - qz[k] * dy) * ir3;
-        by += (qz[k] * dx - qx[k] * dz) * ir3;
-        bz += (qx[k] * dy - qy[k] * dx) * ir3;
-      }
-      double *a = acc + 6 * t;
-      a[0] += ax;
-      a[1] += ay;
-      a[2] += az;
-      a[3] += bx;
-      a[4] += by;
-      a[5] += bz;
-    }
-  }
-}
+/* The kernels accumulate into lanes: per target, 6 x TC_LANES doubles (A
+ * then B, one row of TC_LANES per component).  The SIMD loops run over
+ * TC_LANES sources at a time, lane l taking sources l, l + TC_LANES, ...,
+ * so that the sums are reduced across lanes once per target (lanes_reduce)
+ * rather than once per block, and the order of every sum is fixed by the
+ * list alone.  Proxy blocks are padded to a multiple of TC_LANES (zero
+ * charges at the box centre); runs of sources end with a scalar tail. */
+#define TC_LANES 16
+#define TC_LANE_VALUES (6 * TC_LANES)
 
-TC_CLONES static void sum_a(int nent, const tc_entry *ent, int64_t nt, const double *restrict tp,
-                            double tiny2, double *restrict acc) {
-  for (int e = 0; e < nent; e++) {
-    const int64_t len = ent[e].len, st = ent[e].stride;
-    const double *restrict x = ent[e].base, *restrict y = x + st, *restrict z = x + 2 * st;
-    const double *restrict qx = x + 3 * st, *restrict qy = x + 4 * st, *restrict qz = x + 5 * st;
-    for (int64_t t = 0; t < nt; t++) {
-      const double px = tp[3 * t], py = tp[3 * t + 1], pz = tp[3 * t + 2];
-      double ax = 0.0, ay = 0.0, az = 0.0;
-#pragma omp simd reduction(+ : ax, ay, az)
-      for (int64_t k = 0; k < len; k++) {
-        const double dx = px - x[k], dy = py - y[k], dz = pz - z[k];
-        const double r2 = dx * dx + dy * dy + dz * dz;
-        const double ir = r2 > tiny2 ? 1.0 / sqrt(r2) : 0.0;
-        ax += qx[k] * ir;
-        ay += qy[k] * ir;
-        az += qz[k] * ir;
-      }
-      double *a = acc + 6 * t;
-      a[0] += ax;
-      a[1] += ay;
-      a[2] += az;
-    }
+/* Near kernel, double precision; coincident sources (r^2 <= tiny2) are skipped. */
+#define TC_NEAR_KERNEL(NAME, WA, WB)                                                                 \
+  TC_CLONES static void NAME(int nent, const tc_entry *ent, int64_t nt, const double *restrict tp,     \
+                             double tiny2, double *restrict lanes) {                                 \
+    for (int e = 0; e < nent; e++) {                                                                 \
+      const int64_t len = ent[e].len, st = ent[e].stride, body = len - len % TC_LANES;               \
+      const double *restrict x = ent[e].base, *restrict y = x + st, *restrict z = x + 2 * st;        \
+      const double *restrict qx = x + 3 * st, *restrict qy = x + 4 * st, *restrict qz = x + 5 * st;  \
+      for (int64_t t = 0; t < nt; t++) {                                                             \
+        const double px = tp[3 * t], py = tp[3 * t + 1], pz = tp[3 * t + 2];                         \
+        double *restrict ln = lanes + t * TC_LANE_VALUES;                                            \
+        double f[6][TC_LANES];                                                                       \
+        for (int l = 0; l < TC_LANES; l++) f[0][l] = f[1][l] = f[2][l] = f[3][l] = f[4][l] = f[5][l] = 0.0; \
+        for (int64_t k0 = 0; k0 < body; k0 += TC_LANES) {                                            \
+          _Pragma("omp simd")                                                                        \
+          for (int l = 0; l < TC_LANES; l++) {                                                       \
+            const int64_t k = k0 + l;                                                                \
+            const double dx = px - x[k], dy = py - y[k], dz = pz - z[k];                             \
+            const double r2 = dx * dx + dy * dy + dz * dz;                                           \
+            const double ir = r2 > tiny2 ? 1.0 / sqrt(r2) : 0.0;                                     \
+            if (WA) {                                                                                \
+              f[0][l] += qx[k] * ir;                                                                 \
+              f[1][l] += qy[k] * ir;                                                                 \
+              f[2][l] += qz[k] * ir;                                                                 \
+            }                                                                                        \
+            if (WB) {                                                                                \
+              const double ir3 = ir * ir * ir;                                                       \
+              f[3][l] += (qy[k] * dz - qz[k] * dy) * ir3;                                            \
+              f[4][l] += (qz[k] * dx - qx[k] * dz) * ir3;                                            \
+              f[5][l] += (qx[k] * dy - qy[k] * dx) * ir3;                                            \
+            }                                                                                        \
+          }                                                                                          \
+        }                                                                                            \
+        _Pragma("omp simd")                                                                          \
+        for (int l = 0; l < TC_LANES; l++) {                                                         \
+          ln[l] += f[0][l];                                                                          \
+          ln[TC_LANES + l] += f[1][l];                                                               \
+          ln[2 * TC_LANES + l] += f[2][l];                                                           \
+          ln[3 * TC_LANES + l] += f[3][l];                                                           \
+          ln[4 * TC_LANES + l] += f[4][l];                                                           \
+          ln[5 * TC_LANES + l] += f[5][l];                                                           \
+        }                                                                                            \
+        for (int64_t k = body; k < len; k++) {                                                       \
+          const int l = (int)(k - body);                                                             \
+          const double dx = px - x[k], dy = py - y[k], dz = pz - z[k];                               \
+          const double r2 = dx * dx + dy * dy + dz * dz;                                             \
+          const double ir = r2 > tiny2 ? 1.0 / sqrt(r2) : 0.0;                                       \
+          if (WA) {                                                                                  \
+            ln[l] += qx[k] * ir;                                                                     \
+            ln[TC_LANES + l] += qy[k] * ir;                                                          \
+            ln[2 * TC_LANES + l] += qz[k] * ir;                                                      \
+          }                                                                                          \
+          if (WB) {                                                                                  \
+            const double ir3 = ir * ir * ir;                                                         \
+            ln[3 * TC_LANES + l] += (qy[k] * dz - qz[k] * dy) * ir3;                                 \
+            ln[4 * TC_LANES + l] += (qz[k] * dx - qx[k] * dz) * ir3;                                 \
+            ln[5 * TC_LANES + l] += (qx[k] * dy - qy[k] * dx) * ir3;                                 \
+          }                                                                                          \
+        }                                                                                            \
+      }                                                                                              \
+    }                                                                                                \
   }
-}
 
-TC_CLONES static void sum_b(int nent, const tc_entry *ent, int64_t nt, const double *restrict tp,
-                            double tiny2, double *restrict acc) {
-  for (int e = 0; e < nent; e++) {
-    const int64_t len = ent[e].len, st = ent[e].stride;
-    const double *restrict x = ent[e].base, *restrict y = x + st, *restrict z = x + 2 * st;
-    const double *restrict qx = x + 3 * st, *restrict qy = x + 4 * st, *restrict qz = x + 5 * st;
-    for (int64_t t = 0; t < nt; t++) {
-      const double px = tp[3 * t], py = tp[3 * t + 1], pz = tp[3 * t + 2];
-      double bx = 0.0, by = 0.0, bz = 0.0;
-#pragma omp simd reduction(+ : bx, by, bz)
-      for (int64_t k = 0; k < len; k++) {
-        const double dx = px - x[k], dy = py - y[k], dz = pz - z[k];
-        const double r2 = dx * dx + dy * dy + dz * dz;
-        const double ir = r2 > tiny2 ? 1.0 / sqrt(r2) : 0.0;
-        const double ir3 = ir * ir * ir;
-        bx += (qy[k] * dz - qz[k] * dy) * ir3;
-        by += (qz[k] * dx - qx[k] * dz) * ir3;
-        bz += (qx[k] * dy - qy[k] * dx) * ir3;
-      }
-      double *a = acc + 6 * t;
-      a[3] += bx;
-      a[4] += by;
-      a[5] += bz;
-    }
-  }
-}
+TC_NEAR_KERNEL(near_ab, 1, 1)
+TC_NEAR_KERNEL(near_a, 1, 0)
+TC_NEAR_KERNEL(near_b, 0, 1)
 
-static void sum_list(int nent, const tc_entry *ent, int64_t nt, const double *tp, double tiny2, double *acc,
+static void sum_list(int nent, const tc_entry *ent, int64_t nt, const double *tp, double tiny2, double *lanes,
                      int want_a, int want_b) {
   if (want_a && want_b)
-    sum_ab(nent, ent, nt, tp, tiny2, acc);
+    near_ab(nent, ent, nt, tp, tiny2, lanes);
   else if (want_a)
-    sum_a(nent, ent, nt, tp, tiny2, acc);
+    near_a(nent, ent, nt, tp, tiny2, lanes);
   else
-    sum_b(nent, ent, nt, tp, tiny2, acc);
+    near_b(nent, ent, nt, tp, tiny2, lanes);
 }
 
-/* Single-precision proxy sums: the target relative to the box centre is
- * rounded to float once (the MAC keeps it within ~ (1 + 1/theta) r_c of
- * the centre and at least r_c / theta from every proxy point, so float
- * resolves the distances to ~1e-7 relative); each box's sum is added to the
- * double accumulators. */
-#define TC_FAR_KERNEL(NAME, WA, WB)                                                                \
-  TC_CLONES static void NAME(int nent, const tc_fentry *ent, int64_t nt, const double *restrict tp,  \
-                             double *restrict acc) {                                               \
-    for (int e = 0; e < nent; e++) {                                                               \
-      const int64_t len = ent[e].len;                                                              \
-      const float *restrict x = ent[e].base, *restrict y = x + len, *restrict z = x + 2 * len;     \
+/* Far kernel, single precision: the target relative to the box centre (and
+ * divided by fx) is rounded to float once (the MAC keeps it within about
+ * (1 + 1/theta) r_c of the centre and at least r_c / theta from every proxy
+ * point, so float resolves the distances to ~1e-7 relative); each block's
+ * float lane sums (at most len / TC_LANES terms each) are scaled back
+ * (sa = fq / fx for A, sb = fq / fx^2 for B) and added to the double lanes. */
+#define TC_FAR_KERNEL(NAME, WA, WB)                                                                  \
+  TC_CLONES static void NAME(int nent, const tc_fentry *ent, int64_t nt, const double *restrict tp,    \
+                             double ifx, double sa, double sb, double *restrict lanes) {             \
+    for (int e = 0; e < nent; e++) {                                                                 \
+      const int64_t len = ent[e].len;                                                                \
+      const float *restrict x = ent[e].base, *restrict y = x + len, *restrict z = x + 2 * len;       \
       const float *restrict qx = x + 3 * len, *restrict qy = x + 4 * len, *restrict qz = x + 5 * len; \
-      const double *c = ent[e].centre;                                                             \
-      for (int64_t t = 0; t < nt; t++) {                                                           \
-        const float px = (float)(tp[3 * t] - c[0]), py = (float)(tp[3 * t + 1] - c[1]),            \
-                    pz = (float)(tp[3 * t + 2] - c[2]);                                            \
-        float ax = 0.0f, ay = 0.0f, az = 0.0f, bx = 0.0f, by = 0.0f, bz = 0.0f;                    \
-        _Pragma("omp simd reduction(+ : ax, ay, az, bx, by, bz)")                                  \
-        for (int64_t k = 0; k < len; k++) {                                                        \
-          const float dx = px - x[k], dy = py - y[k], dz = pz - z[k];                              \
-          const float ir = 1.0f / sqrtf(dx * dx + dy * dy + dz * dz);                              \
-          if (WA) {                                                                                \
-            ax += qx[k] * ir;                                                                      \
-            ay += qy[k] * ir;                                                                      \
-            az += qz[k] * ir;                                                                      \
-          }                                                                                        \
-          if (WB) {                                                                                \
-            const float ir3 = ir * ir * ir;                                                        \
-            bx += (qy[k] * dz - qz[k] * dy) * ir3;                                                 \
-            by += (qz[k] * dx - qx[k] * dz) * ir3;                                                 \
-            bz += (qx[k] * dy - qy[k] * dx) * ir3;                                                 \
-          }                                                                                        \
-        }                                                                                          \
-        double *a = acc + 6 * t;                                                                   \
-        a[0] += ax;                                                                                \
-        a[1] += ay;                                                                                \
-        a[2] += az;                                                                                \
-        a[3] += bx;                                                                                \
-        a[4] += by;                                                                                \
-        a[5] += bz;                                                                                \
-      }                                                                                            \
-    }                                                                                              \
+      const double *c = ent[e].centre;                                                               \
+      for (int64_t t = 0; t < nt; t++) {                                                             \
+        const float px = (float)((tp[3 * t] - c[0]) * ifx), py = (float)((tp[3 * t + 1] - c[1]) * ifx), \
+                    pz = (float)((tp[3 * t + 2] - c[2]) * ifx);                                      \
+        float f[6][TC_LANES];                                                                        \
+        for (int l = 0; l < TC_LANES; l++) f[0][l] = f[1][l] = f[2][l] = f[3][l] = f[4][l] = f[5][l] = 0.0f; \
+        for (int64_t k0 = 0; k0 < len; k0 += TC_LANES) {                                             \
+          _Pragma("omp simd")                                                                        \
+          for (int l = 0; l < TC_LANES; l++) {                                                       \
+            const int64_t k = k0 + l;                                                                \
+            const float dx = px - x[k], dy = py - y[k], dz = pz - z[k];                              \
+            const float ir = 1.0f / sqrtf(dx * dx + dy * dy + dz * dz);                              \
+            if (WA) {                                                                                \
+              f[0][l] += qx[k] * ir;                                                                 \
+              f[1][l] += qy[k] * ir;                                                                 \
+              f[2][l] += qz[k] * ir;                                                                 \
+            }                                                                                        \
+            if (WB) {                                                                                \
+              const float ir3 = ir * ir * ir;                                                        \
+              f[3][l] += (qy[k] * dz - qz[k] * dy) * ir3;                                            \
+              f[4][l] += (qz[k] * dx - qx[k] * dz) * ir3;                                            \
+              f[5][l] += (qx[k] * dy - qy[k] * dx) * ir3;                                            \
+            }                                                                                        \
+          }                                                                                          \
+        }                                                                                            \
+        double *restrict ln = lanes + t * TC_LANE_VALUES;                                            \
+        _Pragma("omp simd")                                                                          \
+        for (int l = 0; l < TC_LANES; l++) {                                                         \
+          if (WA) {                                                                                  \
+            ln[l] += sa * f[0][l];                                                                   \
+            ln[TC_LANES + l] += sa * f[1][l];                                                        \
+            ln[2 * TC_LANES + l] += sa * f[2][l];                                                    \
+          }                                                                                          \
+          if (WB) {                                                                                  \
+            ln[3 * TC_LANES + l] += sb * f[3][l];                                                    \
+            ln[4 * TC_LANES + l] += sb * f[4][l];                                                    \
+            ln[5 * TC_LANES + l] += sb * f[5][l];                                                    \
+          }                                                                                          \
+        }                                                                                            \
+      }                                                                                              \
+    }                                                                                                \
   }
 
 TC_FAR_KERNEL(far_ab, 1, 1)
 TC_FAR_KERNEL(far_a, 1, 0)
 TC_FAR_KERNEL(far_b, 0, 1)
 
-static void sum_flist(int nent, const tc_fentry *ent, int64_t nt, const double *tp, double *acc, int want_a,
-                      int want_b) {
+static void sum_flist(const tmsf_treecode *t, int nent, const tc_fentry *ent, int64_t nt, const double *tp,
+                      double *lanes, int want_a, int want_b) {
+  const double ifx = 1.0 / t->fx, sa = t->fq / t->fx, sb = t->fq / (t->fx * t->fx);
   if (want_a && want_b)
-    far_ab(nent, ent, nt, tp, acc);
+    far_ab(nent, ent, nt, tp, ifx, sa, sb, lanes);
   else if (want_a)
-    far_a(nent, ent, nt, tp, acc);
+    far_a(nent, ent, nt, tp, ifx, sa, sb, lanes);
   else
-    far_b(nent, ent, nt, tp, acc);
+    far_b(nent, ent, nt, tp, ifx, sa, sb, lanes);
+}
+
+/* The six sums of one target from its lanes (pairwise, a fixed order). */
+static void lanes_reduce(const double *ln, double out[6]) {
+  for (int c = 0; c < 6; c++) {
+    double v[TC_LANES];
+    memcpy(v, ln + c * TC_LANES, sizeof(v));
+    for (int w = TC_LANES / 2; w > 0; w /= 2)
+      for (int l = 0; l < w; l++) v[l] += v[l + w];
+    out[c] = v[0];
+  }
 }
 
 /* ------------------------------------------------------------------------- */
@@ -579,12 +604,12 @@ static int build_proxies(tmsf_treecode *t, int64_t nboxes, const int64_t *list) 
       const tc_node *nd = &t->nodes[list[i]];
       node_proxies(t, nd, t->proxy + nd->proxy, work);
       if (t->proxyf) {
-        const int64_t np = nd->num_proxy;
-        const double *src = t->proxy + nd->proxy;
+        const int64_t np = nd->proxy_len;
+        const double *src = t->proxy + nd->proxy, ifx = 1.0 / t->fx, ifq = 1.0 / t->fq;
         float *dst = t->proxyf + nd->proxy;
         for (int c = 0; c < 3; c++)
-          for (int64_t k = 0; k < np; k++) dst[c * np + k] = (float)(src[c * np + k] - nd->centre[c]);
-        for (int64_t k = 3 * np; k < 6 * np; k++) dst[k] = (float)src[k];
+          for (int64_t k = 0; k < np; k++) dst[c * np + k] = (float)((src[c * np + k] - nd->centre[c]) * ifx);
+        for (int64_t k = 3 * np; k < 6 * np; k++) dst[k] = (float)(src[k] * ifq);
       }
     }
     free(work);
@@ -637,6 +662,11 @@ int tmsf_treecode_create(tmsf_context *ctx, int64_t n, const double *x, const do
   builder_free(&b);
   t->tiny = coincidence_distance(&t->nodes[0]);
   t->tiny2 = t->tiny * t->tiny;
+  /* float scales: the sources' size and the largest weight component */
+  t->fx = t->tiny / TC_TINY;
+  t->fq = 0.0;
+  for (int64_t i = 0; i < 3 * n; i++) t->fq = fmax(t->fq, fabs(q[i]));
+  if (t->fq == 0.0) t->fq = 1.0;
 
   /* degrees and proxy blocks (only where a box has more sources than proxies) */
   int64_t total = 0, nboxes = 0;
@@ -651,9 +681,10 @@ int tmsf_treecode_create(tmsf_context *ctx, int64_t n, const double *x, const do
       np *= nd->deg[d] + 1;
     }
     nd->num_proxy = (int32_t)np;
+    nd->proxy_len = (int32_t)((np + TC_LANES - 1) / TC_LANES * TC_LANES);
     if (nd->end - nd->begin > np) {
       nd->proxy = total;
-      total += 6 * np;
+      total += 6 * (int64_t)nd->proxy_len;
       nboxes++;
     }
   }
@@ -710,7 +741,7 @@ typedef struct tc_work {
   int nfent, fcap;
   int64_t stack[TC_STACK];
   double *tp;  /* 3 * batch */
-  double *acc; /* 6 * batch */
+  double *acc; /* TC_LANE_VALUES * batch */
 } tc_work;
 
 static int push_entry(tc_work *w, const double *base, int64_t stride, int64_t len) {
@@ -761,9 +792,9 @@ static int batch_list(const tmsf_treecode *t, const double bc[3], double rb, tc_
     const int far = nd->radius < theta * (dist - reach);
     int r;
     if (far && nd->proxy >= 0 && t->proxyf)
-      r = push_fentry(w, t->proxyf + nd->proxy, nd->centre, nd->num_proxy);
+      r = push_fentry(w, t->proxyf + nd->proxy, nd->centre, nd->proxy_len);
     else if (far && nd->proxy >= 0)
-      r = push_entry(w, t->proxy + nd->proxy, nd->num_proxy, nd->num_proxy);
+      r = push_entry(w, t->proxy + nd->proxy, nd->proxy_len, nd->proxy_len);
     else if (far || nd->num_children == 0)
       r = push_entry(w, t->src + nd->begin, t->n, nd->end - nd->begin);
     else {
@@ -820,7 +851,7 @@ int tmsf_treecode_eval(const tmsf_treecode *tree, int64_t m, const double *r, do
     tc_work w;
     memset(&w, 0, sizeof(w));
     w.tp = tmsf_malloc_array((size_t)maxbatch * 3, sizeof(double));
-    w.acc = tmsf_malloc_array((size_t)maxbatch * 6, sizeof(double));
+    w.acc = tmsf_malloc_array((size_t)maxbatch * TC_LANE_VALUES, sizeof(double));
     int ok = w.tp && w.acc;
 #if TMSF_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
@@ -835,14 +866,16 @@ int tmsf_treecode_eval(const tmsf_treecode *tree, int64_t m, const double *r, do
       const int64_t nt = bn->end - bn->begin;
       for (int64_t j = 0; j < nt; j++)
         for (int d = 0; d < 3; d++) w.tp[3 * j + d] = r[3 * b.idx[bn->begin + j] + d];
-      memset(w.acc, 0, (size_t)nt * 6 * sizeof(double));
-      if (w.nfent) sum_flist(w.nfent, w.fent, nt, w.tp, w.acc, want_a, want_b);
+      memset(w.acc, 0, (size_t)nt * TC_LANE_VALUES * sizeof(double));
+      if (w.nfent) sum_flist(tree, w.nfent, w.fent, nt, w.tp, w.acc, want_a, want_b);
       sum_list(w.nent, w.ent, nt, w.tp, tree->tiny2, w.acc, want_a, want_b);
       for (int64_t j = 0; j < nt; j++) {
-        int64_t o = b.idx[bn->begin + j];
+        const int64_t o = b.idx[bn->begin + j];
+        double v[6];
+        lanes_reduce(w.acc + j * TC_LANE_VALUES, v);
         for (int d = 0; d < 3; d++) {
-          if (A) A[3 * o + d] = w.acc[6 * j + d];
-          if (B) B[3 * o + d] = w.acc[6 * j + 3 + d];
+          if (A) A[3 * o + d] = v[d];
+          if (B) B[3 * o + d] = v[3 + d];
         }
       }
     }
@@ -941,8 +974,9 @@ int tmsf_treecode_direct(tmsf_context *ctx, int64_t n, const double *x, const do
 #pragma omp parallel for schedule(dynamic, 16) num_threads(tmsf_threads(ctx))
 #endif
   for (int64_t i = 0; i < m; i++) {
-    double acc[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-    sum_list(1, &ent, 1, r + 3 * i, tiny2, acc, want_a, want_b);
+    double lanes[TC_LANE_VALUES] = {0.0}, acc[6];
+    sum_list(1, &ent, 1, r + 3 * i, tiny2, lanes, want_a, want_b);
+    lanes_reduce(lanes, acc);
     for (int d = 0; d < 3; d++) {
       if (A) A[3 * i + d] = acc[d];
       if (B) B[3 * i + d] = acc[3 + d];

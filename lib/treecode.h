@@ -21,10 +21,12 @@
  * Chebyshev points of the second kind over the box (proxy charges
  * Qhat_k = sum_n L_k(x_n) Q_n, L_k the Lagrange basis in barycentric form).
  * The targets are sorted into batches (the leaves of a tree built the same
- * way); a box of radius r_c is used through its proxy charges for a batch of
- * radius r_b whose centre is at distance d when r_b + r_c <= theta d (and the
- * box holds more sources than proxies), else its children are tried, and
- * leaves are summed directly.  Proxy and direct sums are the same kernel,
+ * way); a box of radius r_c (half its diagonal) is used through its proxy
+ * charges for a batch of radius r_b whose centre is at distance d when
+ * r_c < theta (d - r_b), i.e. every target of the batch is farther than
+ * r_c / theta from the box centre (and the box holds more sources than
+ * proxies; a smaller box is summed directly), else its children are tried,
+ * and leaves are summed directly.  Proxy and direct sums are the same kernel,
  * so B is exactly the curl of the approximated A.
  *
  * Determinism: the tree, the batches and each batch's interaction list are
@@ -44,25 +46,38 @@
  *
  * Accuracy: relative error = RMS over targets of |error| / RMS over targets
  * of |exact| (max: the largest |error| over that RMS).  Measured by
- * benchmarks/bench-treecode.c on the built-in head (225,651 nodes as
- * sources, dipole-like weights with sum Q = 0, 200,000 targets 5-30 mm above
- * the scalp and >= 5 mm from every node, 2000 of them checked against the
- * direct sum; benchmarks/results/treecode-head-accuracy.json), with the
+ * benchmarks/bench-treecode.c with 200,000 targets 5-30 mm out along the
+ * surface normals and >= 5 mm from every source, 2000 of them checked
+ * against the direct sum, dipole-like weights with sum Q = 0
+ * (benchmarks/results/treecode-{head,ellipsoid}-accuracy.json), with the
  * tolerance table of tmsf_treecode_params_for_tolerance:
  *
- *   tolerance theta p  far    interactions/target   A: RMS (max)        B: RMS (max)
- *   1e-2      0.7   4  single   931 + 5080           6.7e-4 (5.7e-3)     1.9e-3 (1.8e-2)
- *   1e-3      0.6   4  single  1482 + 6966           2.3e-4 (2.2e-3)     5.9e-4 (5.6e-3)
- *   1e-4      0.6   6  single  3621 + 15767          7.7e-6 (9.7e-5)     3.3e-5 (5.4e-4)
- *   1e-5      0.6   7  single  5659 + 21045          1.2e-6 (1.4e-5)     5.1e-6 (6.8e-5)
- *   1e-6      0.5   8  double 13644 + 38550          5.0e-8 (4.0e-7)     2.1e-7 (2.1e-6)
- *   1e-8      0.5  10  double 40052 + 33779          1.0e-9 (1.6e-8)     5.9e-9 (9.0e-8)
- *   1e-9      0.4  10  double 70804 + 39313          5.8e-11 (9.4e-10)   2.5e-10 (2.8e-9)
+ *   head: the built-in head's 225,651 nodes as sources
+ *   tolerance theta p  far     interactions/target  A: RMS (max)        B: RMS (max)
+ *   1e-2      0.7   4  single    931 + 5202         6.7e-4 (5.7e-3)     1.9e-3 (1.8e-2)
+ *   1e-3      0.55  4  single   1937 + 8621         1.2e-4 (8.3e-4)     3.2e-4 (2.6e-3)
+ *   1e-4      0.65  7  single   4597 + 18035        2.6e-6 (2.2e-5)     1.3e-5 (1.8e-4)
+ *   1e-5      0.6   8  single   8313 + 27122        4.5e-7 (4.7e-6)     2.0e-6 (2.6e-5)
+ *   1e-6      0.5   8  double  13644 + 38920        5.0e-8 (4.0e-7)     2.1e-7 (2.1e-6)
+ *   1e-7      0.5  10  double  40052 + 34109        1.0e-9 (1.6e-8)     5.9e-9 (9.0e-8)
+ *   1e-9      0.4  10  double  70804 + 39697        5.8e-11 (9.4e-10)   2.5e-10 (2.8e-9)
  *
- * (interactions: with sources + with proxies; the direct sum has 225,651.)
- * The largest error over targets is about 10 times the RMS.  On the
- * sphere3 and random-ball geometries of tests/t-treecode.c the errors are
- * lower still.  The error of B exceeds that of A by 3-5x (a derivative).
+ *   ellipsoid: 230,000 random points in an ellipsoid of 75 x 90 x 100 mm
+ *   1e-2      0.7   4  single   1239 + 5623         8.9e-4 (1.1e-2)     4.0e-3 (4.9e-2)
+ *   1e-3      0.55  4  single   2837 + 9134         2.0e-4 (1.3e-3)     7.6e-4 (6.2e-3)
+ *   1e-4      0.65  7  single   3579 + 21980        6.1e-6 (4.8e-5)     2.7e-5 (2.9e-4)
+ *   1e-5      0.6   8  single   7749 + 32693        1.5e-6 (1.1e-5)     7.6e-6 (6.6e-5)
+ *   1e-6      0.5   8  double  12272 + 47349        1.6e-7 (1.1e-6)     7.4e-7 (8.9e-6)
+ *   1e-7      0.5  10  double  36225 + 48449        3.8e-9 (5.7e-8)     2.1e-8 (2.6e-7)
+ *   1e-9      0.4  10  double  66618 + 56305        1.2e-10 (1.3e-9)    7.1e-10 (6.9e-9)
+ *
+ * (interactions: with sources + with proxies, the proxy blocks padded to a
+ * multiple of 16; the direct sum has all N.)
+ * The largest error over the targets is about 10 times the RMS, and that of
+ * B 3-5 times that of A (a derivative).  On the sphere3 and random-ball
+ * geometries of tests/t-treecode.c the errors are lower still.  The cost is
+ * about proportional to the interactions, a single-precision one costing
+ * about half a double one.
  */
 #ifndef TMSF_TREECODE_H
 #define TMSF_TREECODE_H
@@ -73,7 +88,7 @@
 typedef struct tmsf_treecode_params {
   double tolerance; /* wanted relative error of A and B (definition above); 0: 1e-4.
                        Sets theta and degree where they are 0. */
-  double theta;     /* opening parameter in (0, 1): r_b + r_c <= theta d; 0: from tolerance */
+  double theta;     /* opening parameter in (0, 1): r_c < theta (d - r_b); 0: from tolerance */
   int degree;       /* Chebyshev degree p per axis, 1..16 ((p+1)^3 proxies); 0: from tolerance */
   int leaf_size;    /* most sources in a leaf box; 0: default */
   int batch_size;   /* most targets in a batch; 0: default */
@@ -84,8 +99,8 @@ typedef struct tmsf_treecode_params {
 /* The tree of the sources with their proxy charges (build once, evaluate many). */
 typedef struct tmsf_treecode tmsf_treecode;
 
-/* theta and degree for a wanted relative error tol (> 0) from the measured
- * table; leaf and batch sizes are the defaults.  Tolerances below the table's
+/* theta, degree and the far-field precision for a wanted relative error
+ * tol (> 0) from the measured table; leaf and batch sizes are the defaults.  Tolerances below the table's
  * smallest entry get its most accurate entry (TMSF_ERR_ARGUMENT for tol <= 0
  * or not finite). */
 int tmsf_treecode_params_for_tolerance(tmsf_context *ctx, double tol, tmsf_treecode_params *params);

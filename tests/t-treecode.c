@@ -203,6 +203,33 @@ static void test_sphere(tmsf_context *ctx) {
   double ea = rms_error(m, A, Aref, NULL), eb = rms_error(m, B, Bref, NULL);
   CHECK(ea <= 1e-4 && eb <= 1e-4, "defaults: errors %.3g %.3g above 1e-4", ea, eb);
 
+  /* units: positions times 1e-15 and weights times 1e-40 (float alone would
+   * underflow) scale A by 1e-25 and B by 1e-10; positions and weights times
+   * powers of two scale A and B exactly */
+  {
+    double *xs = malloc(sizeof(double) * 3 * (size_t)n), *qs = malloc(sizeof(double) * 3 * (size_t)n);
+    double *rs = malloc(sizeof(double) * 3 * (size_t)m);
+    double *As = malloc(sizeof(double) * 3 * (size_t)m), *Bs = malloc(sizeof(double) * 3 * (size_t)m);
+    for (int64_t k = 0; k < 3 * n; k++) xs[k] = 1e-15 * x[k], qs[k] = 1e-40 * q[k];
+    for (int64_t k = 0; k < 3 * m; k++) rs[k] = 1e-15 * r[k];
+    CHECK_OK(ctx, tmsf_treecode_evaluate(ctx, n, xs, qs, m, rs, NULL, As, Bs));
+    for (int64_t k = 0; k < 3 * m; k++) As[k] *= 1e25, Bs[k] *= 1e10;
+    double ua = rms_error(m, As, A, NULL), ub = rms_error(m, Bs, B, NULL);
+    printf("units 1e-15 m, 1e-40: A %.2e, B %.2e from the unscaled result\n", ua, ub);
+    CHECK(ua < 1e-5 && ub < 1e-5, "scaled units: %.3g %.3g", ua, ub);
+    for (int64_t k = 0; k < 3 * n; k++) xs[k] = 0x1p-20 * x[k], qs[k] = 0x1p-100 * q[k];
+    for (int64_t k = 0; k < 3 * m; k++) rs[k] = 0x1p-20 * r[k];
+    CHECK_OK(ctx, tmsf_treecode_evaluate(ctx, n, xs, qs, m, rs, NULL, As, Bs));
+    int same = 1;
+    for (int64_t k = 0; k < 3 * m; k++) same &= As[k] == 0x1p-80 * A[k] && Bs[k] == 0x1p-60 * B[k];
+    CHECK(same, "scaling by powers of two is not exact");
+    free(xs);
+    free(qs);
+    free(rs);
+    free(As);
+    free(Bs);
+  }
+
   /* A alone and B alone equal what the joint call gives, bit for bit */
   double *A1 = malloc(sizeof(double) * 3 * m), *B1 = malloc(sizeof(double) * 3 * m);
   tmsf_treecode *tree;

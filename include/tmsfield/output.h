@@ -115,6 +115,18 @@ TMSF_EXPORT int tmsf_field_write_hdf5(tmsf_field *field, const tmsf_coil *coil,
 TMSF_EXPORT int tmsf_hdf5_read(tmsf_context *ctx, const char *path, tmsf_mesh **mesh,
                                tmsf_field **field, tmsf_hdf5_metadata *meta);
 
+/**
+ * Read E back from a Gmsh file with element data (written by
+ * tmsf_mesh_write, 'tmsfield simulate --out', 'place --out' (field.msh) or
+ * SimNIBS): the first $ElementData named "E" (3 components; 2.2 or 4.1,
+ * ASCII or binary), one value per tetrahedron of mesh, which must be the
+ * mesh read from the same file (tmsf_mesh_read: tetrahedra in increasing
+ * element id).  The new field borrows mesh; its conductivities are the
+ * mesh's, its potential and dI/dt unknown (NaN).  Errors name the file and
+ * what is missing.
+ */
+TMSF_EXPORT int tmsf_field_read_msh(const tmsf_mesh *mesh, const char *path, tmsf_field **field);
+
 /* ------------------------------------------------------------------------- */
 /* GIfTI                                                                      */
 /* ------------------------------------------------------------------------- */

@@ -33,5 +33,6 @@
 #include <tmsfield/meshing.h>
 #include <tmsfield/search.h>
 #include <tmsfield/navigator.h>
+#include <tmsfield/render.h>
 
 #endif /* TMSFIELD_H */
