@@ -30,6 +30,21 @@ int parse_vec(const char *s, double *v, int n) {
   return *p == '\0';
 }
 
+int parse_tags(const char *s, int32_t *tags, int max, int *num) {
+  const char *p = s;
+  *num = 0;
+  while (*p) {
+    char *end;
+    long t = strtol(p, &end, 10);
+    if (end == p || t < 1 || t > 2147483647L || *num == max) return 0;
+    tags[(*num)++] = (int32_t)t;
+    p = end;
+    if (*p == ',') p++;
+    else if (*p) return 0;
+  }
+  return *num > 0;
+}
+
 int parse_double(const char *s, double *v) {
   char *end;
   errno = 0;

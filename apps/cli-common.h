@@ -22,6 +22,10 @@ int parse_vec(const char *s, double *v, int n);
 /* One finite number, the whole string; 1 on success. */
 int parse_double(const char *s, double *v);
 
+/* Tissue tags "2" or "1,2,3" (positive, at most max of them) into tags, their
+ * count into *num; 1 on success. */
+int parse_tags(const char *s, int32_t *tags, int max, int *num);
+
 /* A coil pose as the command line gives it: --pose (16 numbers, mm) or
  * --centre, --ydir and --distance (mm), optionally behind a prefix such as
  * "rmt-" (--rmt-pose, --rmt-centre, ...). */

@@ -90,21 +90,6 @@ typedef struct dose_opts {
   cli_head head;
 } dose_opts;
 
-static int parse_tags(const char *s, dose_opts *o) {
-  const char *p = s;
-  o->num_tags = 0;
-  while (*p) {
-    char *end;
-    long t = strtol(p, &end, 10);
-    if (end == p || t < 1 || t > 2147483647L || o->num_tags == TMSF_REGION_MAX_TAGS) return 0;
-    o->tags[o->num_tags++] = (int32_t)t;
-    p = end;
-    if (*p == ',') p++;
-    else if (*p) return 0;
-  }
-  return o->num_tags > 0;
-}
-
 static int parse_dose(int argc, char **argv, dose_opts *o) {
   memset(o, 0, sizeof(*o));
   cli_pose_init(&o->pose);
@@ -151,7 +136,7 @@ static int parse_dose(int argc, char **argv, dose_opts *o) {
       if (!parse_double(val, dst) || !(*dst > 0.0)) return fail_usage("%s expects mm > 0, got '%s'", a, val);
     } else if (!strcmp(a, "--tags")) {
       NEED_VALUE();
-      if (!parse_tags(val, o))
+      if (!parse_tags(val, o->tags, TMSF_REGION_MAX_TAGS, &o->num_tags))
         return fail_usage("--tags expects up to %d positive tags separated by commas (e.g. 2 or 1,2), got '%s'",
                           TMSF_REGION_MAX_TAGS, val);
     } else if (!strcmp(a, "--metric")) {

@@ -111,21 +111,6 @@ typedef struct place_opts {
   int32_t tags[TMSF_REGION_MAX_TAGS];
 } place_opts;
 
-static int parse_tags(const char *s, place_opts *o) {
-  const char *p = s;
-  o->num_tags = 0;
-  while (*p) {
-    char *end;
-    long t = strtol(p, &end, 10);
-    if (end == p || t < 1 || t > 2147483647L || o->num_tags == TMSF_REGION_MAX_TAGS) return 0;
-    o->tags[o->num_tags++] = (int32_t)t;
-    p = end;
-    if (*p == ',') p++;
-    else if (*p) return 0;
-  }
-  return o->num_tags > 0;
-}
-
 static int parse_place(int argc, char **argv, place_opts *o) {
   memset(o, 0, sizeof(*o));
   cli_head_init(&o->head);
@@ -185,7 +170,7 @@ static int parse_place(int argc, char **argv, place_opts *o) {
       POSITIVE(o->radius_mm, "a radius in mm");
     } else if (!strcmp(a, "--tags")) {
       NEED_VALUE();
-      if (!parse_tags(val, o)) return fail_usage("--tags expects positive tags separated by commas, got '%s'", val);
+      if (!parse_tags(val, o->tags, TMSF_REGION_MAX_TAGS, &o->num_tags)) return fail_usage("--tags expects positive tags separated by commas, got '%s'", val);
     } else if (!strcmp(a, "--avoid")) {
       NEED_VALUE();
       if (o->num_avoid == MAX_AVOID) return fail_usage("at most %d --avoid options", MAX_AVOID);
